@@ -1,0 +1,1 @@
+"""Command-line entry points: `keras-rt <command>` and the thin `scripts/*.py`."""

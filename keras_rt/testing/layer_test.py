@@ -1,0 +1,107 @@
+"""`run_layer_test`: the checks every keras-rt layer must pass."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_rt.testing.round_trip import (
+    assert_export_round_trip,
+    assert_save_load_round_trip,
+    reset_seed_generators,
+)
+
+
+def _as_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _numpy(outputs: Any) -> list[np.ndarray]:
+    return [keras.ops.convert_to_numpy(t) for t in tf.nest.flatten(outputs)]
+
+
+def _check_shapes(what: str, outputs: list[np.ndarray], expected: Any) -> None:
+    expected_shapes = (
+        [tuple(s) for s in expected] if expected and isinstance(expected[0], (list, tuple)) else [tuple(expected)]
+    )
+    actual = [tuple(o.shape) for o in outputs]
+    assert actual == expected_shapes, f"{what} output shapes {actual} != {expected_shapes}"
+
+
+def run_layer_test(
+    layer_cls: type,
+    init_kwargs: dict,
+    input_data: Any,
+    expected_output_shape: tuple,
+    *,
+    stochastic: bool = True,
+    check_export: bool = True,
+    check_jit: bool = True,
+) -> keras.layers.Layer:
+    """Runs the standard checks for a keras-rt layer.
+
+    1. Construct, call eagerly, compare the output shape.
+    2. `get_config` -> `from_config` -> same config; registered name resolves.
+    3. Same seed -> same output; two calls -> different noise (if stochastic).
+    4. Inside a functional model: `.keras` save -> `load_model(safe_mode=True)`
+       gives identical outputs under a reset seed state.
+    5. `model.export` -> `tf.saved_model.load` -> `serve` works, fresh noise.
+    6. `tf.function(jit_compile=True)` gives the right shape.
+
+    Args:
+        layer_cls: the layer class.
+        init_kwargs: constructor arguments (include a `seed` for stochastic layers).
+        input_data: a NumPy array or list of arrays (batch first).
+        expected_output_shape: the full expected output shape, or a list of
+            shapes for a layer with several outputs.
+        stochastic: whether the layer draws noise.
+        check_export: run the SavedModel export step.
+        check_jit: run the XLA step.
+
+    Returns:
+        The built layer.
+
+    Example:
+
+    >>> run_layer_test(Sampling, {"seed": 1}, [np.zeros((4, 2))] * 2, (4, 2))
+    """
+    layer = layer_cls(**init_kwargs)
+    output = _numpy(layer(input_data))
+    _check_shapes(layer_cls.__name__, output, expected_output_shape)
+
+    config = layer.get_config()
+    clone = layer_cls.from_config(config)
+    assert clone.get_config() == config, "get_config/from_config round trip changed the config"
+    registered = keras.saving.get_registered_object(
+        keras.saving.get_registered_name(layer_cls)
+    )
+    assert registered is layer_cls, f"{layer_cls.__name__} is not registered for serialization"
+
+    if stochastic:
+        a = _numpy(layer_cls(**init_kwargs)(input_data))
+        b = _numpy(layer_cls(**init_kwargs)(input_data))
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y, err_msg="same seed gave different samples")
+        c = _numpy(layer(input_data))
+        assert any(
+            not np.array_equal(x, y) for x, y in zip(output, c)
+        ), "two calls of one layer drew the same noise"
+
+    inputs = [keras.Input(np.shape(x)[1:], dtype=str(np.asarray(x).dtype)) for x in _as_list(input_data)]
+    symbolic = inputs if isinstance(input_data, (list, tuple)) else inputs[0]
+    model = keras.Model(symbolic, layer_cls(**init_kwargs)(symbolic))
+    with tempfile.TemporaryDirectory() as directory:
+        assert_save_load_round_trip(model, input_data, directory)
+        if check_export:
+            assert_export_round_trip(model, input_data, directory, stochastic=stochastic)
+
+    if check_jit:
+        reset_seed_generators(model)
+        tensors = tf.nest.map_structure(tf.constant, input_data)
+        compiled = tf.function(lambda x: model(x), jit_compile=True)
+        _check_shapes(f"{layer_cls.__name__} under XLA", _numpy(compiled(tensors)), expected_output_shape)
+    return layer

@@ -1,0 +1,3 @@
+"""The keras-rt version (single source of truth, read by setup.py)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The keras-rt model zoo, installed as `keras_rt.zoo` (source folder: `models/`)."""

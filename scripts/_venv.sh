@@ -1,0 +1,23 @@
+# Sourced by demo.sh and test.sh: make .venv (if missing) and install keras-rt into it.
+# Usage: source scripts/_venv.sh [EXTRAS]   e.g. EXTRAS="test"
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON_BIN="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $("$PYTHON_BIN" --version 2>&1)"
+  "$PYTHON_BIN" -m venv .venv
+fi
+VENV_PY="$ROOT/.venv/bin/python"
+extras="${1:-}"
+spec="."
+[ -n "$extras" ] && spec=".[${extras}]"
+# Reinstall only when setup.py changed since the last install (keeps reruns fast).
+stamp=".venv/.keras-rt-installed-${extras:-base}"
+if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
+  echo "==> installing keras-rt ($spec) into .venv (first time: a few minutes)"
+  "$VENV_PY" -m pip install --quiet --upgrade pip
+  "$VENV_PY" -m pip install --quiet -e "$spec"
+  touch "$stamp"
+fi
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"

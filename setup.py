@@ -1,0 +1,48 @@
+"""keras-rt: the reparameterization trick for Keras 3 (layers, estimators, zoo, serving)."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (HERE / "keras_rt" / "version.py").read_text()
+).group(1)
+
+# The zoo lives in the top-level folder `models/`, but a top-level import name
+# `models` would collide with other packages: it is installed as `keras_rt.zoo`.
+ZOO_PACKAGES = ["keras_rt.zoo"] + [
+    "keras_rt.zoo." + p for p in find_packages("models")
+]
+
+INSTALL_REQUIRES = [
+    # The stack checked together (see README "Dependencies").
+    "tensorflow==2.21.0",
+    "keras==3.15.1",
+    "tensorflow-probability[tf]==0.25.0",
+    "tensorboard>=2.21,<2.22",
+    "keras-tuner==1.4.8",
+    "scikit-learn>=1.5,<2",
+    "matplotlib>=3.8,<4",
+    "numpy>=1.26,<3",
+    "fastapi>=0.110,<1",
+    "uvicorn>=0.30,<1",
+]
+
+setup(
+    name="keras-rt",
+    version=VERSION,
+    description="The reparameterization trick for Keras 3: sampling layers, "
+    "gradient estimators, a VAE model zoo, tuning and serving.",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["keras_rt", "keras_rt.*"]) + ZOO_PACKAGES,
+    package_dir={"keras_rt.zoo": "models"},
+    install_requires=INSTALL_REQUIRES,
+    extras_require={
+        "test": ["pytest>=8,<10"],
+    },
+    entry_points={"console_scripts": ["keras-rt=keras_rt.cli.main:main"]},
+)
