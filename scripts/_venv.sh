@@ -1,5 +1,5 @@
 # Sourced by demo.sh and test.sh: make .venv (if missing) and install keras-rt into it.
-# Usage: source scripts/_venv.sh [EXTRAS]   e.g. EXTRAS="test"
+# Usage: VENV_EXTRAS=test source scripts/_venv.sh   (VENV_EXTRAS empty: the base install)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON_BIN" -m venv .venv
 fi
 VENV_PY="$ROOT/.venv/bin/python"
-extras="${1:-}"
+extras="${VENV_EXTRAS:-}"
 spec="."
 [ -n "$extras" ] && spec=".[${extras}]"
 # Reinstall only when setup.py changed since the last install (keeps reruns fast).

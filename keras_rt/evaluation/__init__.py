@@ -1,0 +1,5 @@
+"""Honest metrics for trained models: the importance-weighted log-likelihood bound."""
+
+from keras_rt.evaluation.iwae import evaluate_iwae, importance_weighted_log_likelihood
+
+__all__ = ["evaluate_iwae", "importance_weighted_log_likelihood"]

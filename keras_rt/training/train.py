@@ -1,0 +1,232 @@
+"""`train`: the main job — train a zoo model with `model.fit`, evaluate, plot, export."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_rt.training.config import TrainConfig
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a run produced.
+
+    Attributes:
+        run_dir: the run folder.
+        metrics: what `metrics.json` holds.
+        plots: plot name -> PNG path.
+        export_path: the SavedModel version folder (None if not exported).
+        model: the trained model.
+        history: `History.history` of this invocation's `fit`.
+    """
+
+    run_dir: str
+    metrics: dict[str, Any]
+    plots: dict[str, str]
+    export_path: str | None
+    model: Any
+    history: dict[str, list]
+
+
+def write_json(path: str, value: Any) -> None:
+    """Writes JSON atomically (temporary file + rename)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=2, sort_keys=False, default=str)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def prepare(config: TrainConfig):
+    """Validates the config, loads the data and builds the model — before any file is written.
+
+    Returns:
+        `(entry, splits, model, model_config)`.
+    """
+    from keras_rt.datasets import load_dataset
+    from keras_rt.zoo import get_zoo_entry
+
+    config.validate()
+    entry = get_zoo_entry(config.model)
+    overrides = dict(config.model_config)
+    if config.latent_dim is not None:
+        overrides["latent_dim"] = config.latent_dim
+    model_config = entry.config_for(config.dataset, overrides)
+    splits = load_dataset(
+        config.dataset,
+        batch_size=config.batch_size,
+        binarized=config.binarized,
+        flatten=entry.flat_input,
+        with_labels=entry.needs_labels,
+        seed=config.seed,
+        data_dir=config.data_dir,
+        max_examples=config.max_examples,
+    )
+    model = entry.build(model_config, input_shape=splits.input_shape, seed=config.seed)
+    return entry, splits, model, model_config
+
+
+def make_callbacks(config: TrainConfig, run_dir: str) -> list[keras.callbacks.Callback]:
+    """The Keras callbacks of a run: checkpoint, backup/restore, logs, and what was asked for."""
+    from keras_rt.callbacks import KLWarmup
+
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(run_dir, "checkpoints", "best.keras"),
+            monitor="val_loss",
+            save_best_only=True,
+        ),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+    ]
+    if config.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
+    if config.early_stopping_patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
+    if config.reduce_lr_patience is not None:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=config.reduce_lr_patience
+            )
+        )
+    if config.kl_warmup_epochs is not None:
+        callbacks.append(
+            KLWarmup(config.kl_warmup_schedule, warmup_epochs=config.kl_warmup_epochs)
+        )
+    return callbacks
+
+
+def evaluate_splits(model, splits, config: TrainConfig) -> dict[str, Any]:
+    """Negative ELBO, reconstruction and KL on each split, IWAE-k on test (nats per example)."""
+    from keras_rt.evaluation import evaluate_iwae
+
+    metrics: dict[str, Any] = {}
+    for name in ("train", "validation", "test"):
+        data = getattr(splits, name)
+        metrics[name] = {k: float(v) for k, v in model.evaluate(data, verbose=0, return_dict=True).items()}
+    if config.iwae_samples:
+        iwae = evaluate_iwae(
+            model,
+            splits.test,
+            num_samples=config.iwae_samples,
+            max_examples=config.iwae_max_examples,
+            seed=config.seed,
+        )
+        iwae["iwae_nll"] = -iwae["iwae_log_likelihood"]
+        metrics["test"].update(iwae)
+    return metrics
+
+
+def summary_table(metrics: dict[str, Any]) -> str:
+    """A short text table of the final metrics."""
+    keys = ("neg_elbo", "reconstruction", "kl")
+    lines = [f"{'split':<12}" + "".join(f"{k:>16}" for k in keys)]
+    for split in ("train", "validation", "test"):
+        row = metrics.get(split, {})
+        lines.append(f"{split:<12}" + "".join(f"{row.get(k, float('nan')):>16.3f}" for k in keys))
+    test = metrics.get("test", {})
+    if "iwae_nll" in test:
+        lines.append(
+            f"test IWAE-{test['iwae_k']} negative log-likelihood: {test['iwae_nll']:.3f} "
+            f"± {test['iwae_std_error']:.3f} nats ({test['examples']} examples)"
+        )
+    return "\n".join(lines)
+
+
+def train(
+    config: TrainConfig, *, callbacks: list[keras.callbacks.Callback] | None = None
+) -> TrainResult:
+    """Trains, evaluates, plots and exports a zoo model as described by `config`.
+
+    Everything that can be checked (names, sizes, data availability, model
+    shapes) is checked before the run folder is created, so a bad setting
+    leaves nothing on disk. Re-running with the same `output_dir` resumes an
+    interrupted run from its last finished epoch (`BackupAndRestore`).
+
+    Args:
+        config: the run's settings.
+        callbacks: extra Keras callbacks, run after the built-in ones.
+
+    Returns:
+        A `TrainResult`.
+
+    Example:
+
+    >>> result = train(TrainConfig(model="mlp_vae", dataset="digits", epochs=5))
+    >>> result.metrics["test"]["neg_elbo"]
+    """
+    from keras_rt.training.environment import package_versions
+    from keras_rt.training.plots import plot_all
+
+    keras.utils.set_random_seed(config.seed)
+    entry, splits, model, model_config = prepare(config)
+    run_dir = config.run_dir
+    os.makedirs(run_dir, exist_ok=True)
+    full_config = {
+        "model": config.model,
+        "dataset": config.dataset,
+        "model_config": model.get_config(),
+        "train_config": config.to_dict(),
+    }
+    write_json(os.path.join(run_dir, "config.json"), full_config)
+    write_json(os.path.join(run_dir, "versions.json"), package_versions())
+
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    start = time.perf_counter()
+    history = model.fit(
+        splits.train,
+        validation_data=splits.validation,
+        epochs=config.epochs,
+        callbacks=make_callbacks(config, run_dir) + list(callbacks or []),
+        verbose=config.verbose,
+        shuffle=False,  # the tf.data pipeline already shuffles
+    )
+    train_time = time.perf_counter() - start
+    losses = history.history.get("loss", [])
+    if any(not math.isfinite(v) for v in losses):
+        raise FloatingPointError(
+            "Training diverged (the loss became NaN/inf); try a lower --learning-rate. "
+            f"Partial logs are in {run_dir}."
+        )
+
+    metrics = evaluate_splits(model, splits, config)
+    epochs_run = len(losses)
+    metrics["training"] = {
+        "epochs_this_invocation": epochs_run,
+        "seconds": round(train_time, 2),
+        "examples_per_second": round(epochs_run * splits.num_examples["train"] / train_time, 1)
+        if epochs_run and train_time > 0
+        else None,
+    }
+    write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    model.save(os.path.join(run_dir, "model.keras"))
+
+    plots: dict[str, str] = {}
+    if config.plots:
+        x_test, y_test = splits.test_arrays()
+        x_test = np.asarray(x_test[:2000], "float32")
+        plots = plot_all(
+            model, x_test, np.asarray(y_test[:2000]), splits.image_shape, os.path.join(run_dir, "plots")
+        )
+
+    export_path = None
+    if config.export_dir:
+        from keras_rt.export import export_model
+
+        export_path = export_model(model, config.export_dir, config.model, config=full_config)
+    return TrainResult(run_dir, metrics, plots, export_path, model, history.history)

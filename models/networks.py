@@ -1,0 +1,96 @@
+"""Encoder and decoder networks shared by the zoo models (functional sub-models)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import keras
+
+
+def mlp_encoder(input_shape: Sequence[int], hidden_units: Sequence[int], name: str) -> keras.Model:
+    """x -> h: flatten, then Dense + ReLU for each width in `hidden_units`."""
+    x = keras.Input(tuple(input_shape), name="x")
+    h = keras.layers.Flatten()(x) if len(input_shape) > 1 else x
+    for i, units in enumerate(hidden_units):
+        h = keras.layers.Dense(units, activation="relu", name=f"dense_{i}")(h)
+    return keras.Model(x, h, name=name)
+
+
+def mlp_decoder(
+    latent_shape: Sequence[int],
+    hidden_units: Sequence[int],
+    output_shape: Sequence[int],
+    channels: int,
+    name: str,
+) -> keras.Model:
+    """z -> params: Dense + ReLU stack, then `channels` outputs per data value.
+
+    For a flat `output_shape=(D,)` the output is `(D * channels,)`, the
+    channels being consecutive blocks of `D`; otherwise `(*output_shape[:-1],
+    output_shape[-1] * channels)`.
+    """
+    z = keras.Input(tuple(latent_shape), name="z")
+    h = keras.layers.Flatten()(z) if len(latent_shape) > 1 else z
+    for i, units in enumerate(hidden_units):
+        h = keras.layers.Dense(units, activation="relu", name=f"dense_{i}")(h)
+    size = math.prod(output_shape) * channels
+    params = keras.layers.Dense(size, name="params", dtype="float32")(h)
+    if len(output_shape) > 1:
+        shape = tuple(output_shape[:-1]) + (output_shape[-1] * channels,)
+        params = keras.layers.Reshape(shape, dtype="float32")(params)
+    return keras.Model(z, params, name=name)
+
+
+def check_conv_shape(input_shape: Sequence[int], num_layers: int) -> None:
+    """Conv models halve height and width `num_layers` times: they must divide evenly."""
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"A convolutional model needs images (height, width, channels). "
+            f"Received: input_shape={tuple(input_shape)}"
+        )
+    factor = 2**num_layers
+    if input_shape[0] % factor or input_shape[1] % factor:
+        raise ValueError(
+            f"Height and width must be divisible by 2**len(filters)={factor}. "
+            f"Received: input_shape={tuple(input_shape)}, len(filters)={num_layers}"
+        )
+
+
+def conv_encoder(
+    input_shape: Sequence[int], filters: Sequence[int], hidden_units: int, name: str
+) -> keras.Model:
+    """x -> h: stride-2 3x3 convolutions, then a Dense layer."""
+    check_conv_shape(input_shape, len(filters))
+    x = keras.Input(tuple(input_shape), name="x")
+    h = x
+    for i, f in enumerate(filters):
+        h = keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"conv_{i}")(h)
+    h = keras.layers.Flatten()(h)
+    h = keras.layers.Dense(hidden_units, activation="relu", name="dense")(h)
+    return keras.Model(x, h, name=name)
+
+
+def conv_decoder(
+    latent_dim: int,
+    filters: Sequence[int],
+    hidden_units: int,
+    output_shape: Sequence[int],
+    channels: int,
+    name: str,
+) -> keras.Model:
+    """z -> params: Dense, reshape, stride-2 transposed convolutions, 3x3 output conv."""
+    factor = 2 ** len(filters)
+    height, width = output_shape[0] // factor, output_shape[1] // factor
+    z = keras.Input((latent_dim,), name="z")
+    h = keras.layers.Dense(hidden_units, activation="relu", name="dense")(z)
+    h = keras.layers.Dense(height * width * filters[-1], activation="relu", name="project")(h)
+    h = keras.layers.Reshape((height, width, filters[-1]))(h)
+    for i, f in enumerate(reversed(filters)):
+        h = keras.layers.Conv2DTranspose(
+            f, 3, strides=2, padding="same", activation="relu", name=f"deconv_{i}"
+        )(h)
+    params = keras.layers.Conv2D(
+        output_shape[-1] * channels, 3, padding="same", name="params", dtype="float32"
+    )(h)
+    return keras.Model(z, params, name=name)
