@@ -1,0 +1,1 @@
+"""Benchmarks: library functions behind the scripts in `benchmarks/` (tables + JSON)."""

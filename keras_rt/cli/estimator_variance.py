@@ -1,0 +1,133 @@
+"""Score-function vs pathwise gradient variance: the reparameterization-trick study.
+
+Reproduces the classic experiment: x ~ N(theta, 1), f(x) = x^2, true gradient
+2 theta. For each estimator (score function with no baseline, with the constant
+baseline E[x^2], with leave-one-out; pathwise; pathwise with antithetic pairs;
+pathwise with randomized quasi-Monte Carlo) and each sample count N it draws
+--reps independent N-sample gradient estimates and reports their mean and
+variance next to the analytic per-sample variances (87, 42 and 4 at theta = 2),
+the variance ratios at equal N, and the wall time per 10^6 samples.
+With --vae it also runs the same comparison on the ELBO gradient of a small
+2-D-latent VAE encoder trained on the bundled digits.
+
+Usage:
+  python scripts/estimator_variance.py [--theta 2.0] [--sizes 10,100,1000,10000,100000]
+      [--reps 100] [--seed 0] [--json results.json] [--plot variance.png] [--vae]
+  keras-rt estimator-variance [same options]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from keras_rt.cli.common import main_for
+
+
+def _positive_int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, e.g. 10,100,1000; got {text!r}"
+        ) from None
+    if not values or min(values) < 2:
+        raise argparse.ArgumentTypeError(
+            f"every sample size must be an integer >= 2; got {text!r}"
+        )
+    return values
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the study's flags to `parser`."""
+    parser.add_argument("--theta", type=float, default=2.0,
+                        help="mean of N(theta, 1) (default: 2.0)")
+    parser.add_argument("--sizes", type=_positive_int_list,
+                        default=[10, 100, 1000, 10000, 100000],
+                        help="comma-separated sample counts N (default: 10,100,1000,10000,100000)")
+    parser.add_argument("--reps", type=int, default=100,
+                        help="independent estimates per (estimator, N) (default: 100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the whole study (default: 0)")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="write the results as JSON to PATH")
+    parser.add_argument("--plot", type=Path, default=None, metavar="PATH",
+                        help="write a log-log PNG plot of variance vs N to PATH")
+    parser.add_argument("--timing-samples", type=int, default=1_000_000, metavar="N",
+                        help="samples per timed call for the wall-time benchmark; "
+                             "0 skips it (default: 1000000)")
+    parser.add_argument("--vae", action="store_true",
+                        help="also run the study on a digits VAE encoder's ELBO gradient")
+    parser.add_argument("--vae-sizes", type=_positive_int_list, default=[16, 128, 1024],
+                        help="sample counts for --vae (default: 16,128,1024)")
+    parser.add_argument("--vae-reps", type=int, default=50,
+                        help="repetitions per cell for --vae (default: 50)")
+
+
+def _json_safe(value):
+    """Replaces inf/nan (not valid JSON) by strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the study described by `args`; returns the exit status."""
+    if not math.isfinite(args.theta):
+        raise ValueError(f"--theta must be a finite number; got {args.theta}")
+    if args.reps < 2:
+        raise ValueError(f"--reps must be >= 2 to measure a variance; got {args.reps}")
+    if args.vae and args.vae_reps < 2:
+        raise ValueError(f"--vae-reps must be >= 2; got {args.vae_reps}")
+    if args.timing_samples < 0 or args.timing_samples == 1:
+        raise ValueError(f"--timing-samples must be 0 or >= 2; got {args.timing_samples}")
+
+    from keras_rt.estimators import study
+
+    result = study.run_toy_study(
+        theta=args.theta, sizes=args.sizes, reps=args.reps, seed=args.seed
+    )
+    timings = None
+    if args.timing_samples:
+        timings = study.time_estimators(
+            theta=args.theta, num_samples=args.timing_samples, seed=args.seed
+        )
+    result["benchmark"] = {
+        "variance_ratios": study.benchmark_ratios(result),
+        "seconds_per_million_samples": timings,
+    }
+    print(study.format_table(result, timings))
+    sys.stdout.flush()
+
+    if args.vae:
+        from keras_rt.estimators import vae_study
+
+        vae = vae_study.run_vae_study(sizes=args.vae_sizes, reps=args.vae_reps, seed=args.seed)
+        result["vae"] = vae
+        print()
+        print(vae_study.format_vae_table(vae))
+
+    if args.plot is not None:
+        path = study.plot_variance(result, args.plot)
+        print(f"\nplot written to {path}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(_json_safe(result), indent=2) + "\n")
+        print(f"results written to {args.json}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `scripts/estimator_variance.py`."""
+    return main_for(add_arguments, run, argv, prog="estimator_variance.py", description=__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
