@@ -125,13 +125,19 @@ class GaussianVAE(keras.Model):
 
     # -- training ----------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Objective: mean -log p(x|z) plus the layers' losses (the weighted KL)."""
+        """Objective: mean -log p(x|z) plus the layers' losses (the weighted KL).
+
+        Like Keras's own `compute_loss`, the result is divided by the number
+        of replicas under a `tf.distribute` strategy (gradients are summed
+        across replicas); the logged `loss` is the per-example value.
+        """
         nll = -self.likelihood.log_prob(x, y_pred)
         self.reconstruction_tracker.update_state(nll)
         loss = ops.mean(nll)
         if self.losses:
             loss = loss + ops.sum(ops.stack([ops.cast(v, "float32") for v in self.losses]))
-        return loss
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return loss / replicas if replicas > 1 else loss
 
     def compile(self, optimizer="adam", **kwargs):
         """`keras.Model.compile` with Adam by default and the loss built in."""
@@ -143,11 +149,11 @@ class GaussianVAE(keras.Model):
         kwargs.pop("loss", None)
         super().compile(optimizer=optimizer, **kwargs)
 
-    def get_compile_config(self):
-        return super().get_compile_config()
-
     def compile_from_config(self, config):
-        return super().compile_from_config(config)
+        """Re-compiles a loaded model (the optimizer and its state come back)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     # -- inference helpers used by evaluation and export ---------------------------
     def encode(self, x):

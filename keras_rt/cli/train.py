@@ -58,6 +58,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     parser.add_argument("--no-plots", action="store_true", help="do not write PNG plots")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: auto)")
+    scale = parser.add_argument_group("scale-out (see README: one GPU, several GPUs, several machines)")
+    scale.add_argument(
+        "--strategy", choices=("default", "mirrored", "multi_worker"),
+        help="tf.distribute strategy: mirrored = all GPUs of this machine, multi_worker = the "
+        "machines in TF_CONFIG (default: default); --batch-size is the global batch",
+    )
+    scale.add_argument(
+        "--mixed-precision", choices=("off", "mixed_float16", "mixed_bfloat16"),
+        help="compute in 16-bit floats, variables and losses in float32 (default: off)",
+    )
+    scale.add_argument(
+        "--jit-compile", choices=("auto", "on", "off"),
+        help="XLA compilation: auto = on for GPUs, off on CPUs (default: auto)",
+    )
+    scale.add_argument(
+        "--scale-learning-rate", action="store_true", default=None,
+        help="multiply the learning rate by the number of replicas",
+    )
 
 
 def config_from_args(args: argparse.Namespace):
@@ -88,8 +106,9 @@ def config_from_args(args: argparse.Namespace):
 
 
 def _extra_flags(args: argparse.Namespace) -> dict:
-    """Flags that later features add (strategy, mixed precision, ...)."""
-    return {}
+    """Scale-out flags, when given."""
+    names = ("strategy", "mixed_precision", "jit_compile", "scale_learning_rate")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
 def report(result) -> None:

@@ -8,6 +8,9 @@ import os
 from typing import Any
 
 
+JIT_CHOICES = ("auto", "on", "off")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Settings of one training run (CLI flags and `--config FILE` fill it in).
@@ -36,6 +39,13 @@ class TrainConfig:
         kl_warmup_schedule: "linear" or "cyclical".
         tensorboard: write TensorBoard logs into the run folder.
         plots: write PNG plots into the run folder.
+        strategy: "default", "mirrored" (all GPUs of one machine) or
+            "multi_worker" (machines from TF_CONFIG); `batch_size` is global.
+        mixed_precision: "off", "mixed_float16" or "mixed_bfloat16".
+        jit_compile: XLA: "auto" (Keras's choice: on for GPUs, off on CPUs,
+            where it was measured slower), "on" or "off".
+        scale_learning_rate: multiply the learning rate by the number of
+            replicas (linear scaling rule).
         model_config: overrides of the model's config dataclass.
         verbose: Keras verbosity ("auto", 0, 1, 2).
     """
@@ -60,6 +70,10 @@ class TrainConfig:
     kl_warmup_schedule: str = "linear"
     tensorboard: bool = True
     plots: bool = True
+    strategy: str = "default"
+    mixed_precision: str = "off"
+    jit_compile: str = "auto"
+    scale_learning_rate: bool = False
     model_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     verbose: Any = "auto"
 
@@ -83,6 +97,19 @@ class TrainConfig:
             )
         if self.data_dir is not None and not os.path.isdir(self.data_dir):
             raise FileNotFoundError(f"Data directory not found: {self.data_dir!r}")
+        from keras_rt.distribute import POLICIES, STRATEGIES
+
+        choices = {
+            "strategy": STRATEGIES,
+            "mixed_precision": tuple(POLICIES),
+            "jit_compile": JIT_CHOICES,
+            "kl_warmup_schedule": ("linear", "cyclical"),
+        }
+        for name, valid in choices.items():
+            if getattr(self, name) not in valid:
+                raise ValueError(
+                    f"`{name}` must be one of {list(valid)}. Received: {name}={getattr(self, name)!r}"
+                )
         if not isinstance(self.model_config, dict):
             raise ValueError(
                 f"`model_config` must be a mapping. Received: model_config={self.model_config!r}"

@@ -111,7 +111,7 @@ def make_callbacks(config: TrainConfig, run_dir: str) -> list[keras.callbacks.Ca
     return callbacks
 
 
-def evaluate_splits(model, splits, config: TrainConfig) -> dict[str, Any]:
+def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) -> dict[str, Any]:
     """Negative ELBO, reconstruction and KL on each split, IWAE-k on test (nats per example)."""
     from keras_rt.evaluation import evaluate_iwae
 
@@ -119,7 +119,7 @@ def evaluate_splits(model, splits, config: TrainConfig) -> dict[str, Any]:
     for name in ("train", "validation", "test"):
         data = getattr(splits, name)
         metrics[name] = {k: float(v) for k, v in model.evaluate(data, verbose=0, return_dict=True).items()}
-    if config.iwae_samples:
+    if config.iwae_samples and iwae:
         iwae = evaluate_iwae(
             model,
             splits.test,
@@ -170,29 +170,74 @@ def train(
     >>> result = train(TrainConfig(model="mlp_vae", dataset="digits", epochs=5))
     >>> result.metrics["test"]["neg_elbo"]
     """
+    from keras_rt.distribute import make_strategy, set_mixed_precision, worker_info
+
+    config.validate()
+    strategy = make_strategy(config.strategy)  # before any other TensorFlow work
+    info = worker_info(config.strategy)
+    previous_policy = keras.mixed_precision.global_policy()
+    set_mixed_precision(config.mixed_precision)
+    try:
+        return _train(config, strategy, info, callbacks)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _distribute_options(splits, strategy):
+    """Shards the tf.data pipelines per worker by data (the arrays are in memory)."""
+    import tensorflow as tf
+
+    if not strategy.extended._in_multi_worker_mode():
+        return splits
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataclasses.replace(
+        splits, **{name: getattr(splits, name).with_options(options) for name in ("train", "validation", "test")}
+    )
+
+
+def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
     from keras_rt.training.environment import package_versions
     from keras_rt.training.plots import plot_all
 
     keras.utils.set_random_seed(config.seed)
-    entry, splits, model, model_config = prepare(config)
+    with strategy.scope():
+        entry, splits, model, model_config = prepare(config)
+        replicas = strategy.num_replicas_in_sync
+        learning_rate = config.learning_rate * (replicas if config.scale_learning_rate else 1)
+        jit = {"auto": "auto", "on": True, "off": False}[config.jit_compile]
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit)
+    splits = _distribute_options(splits, strategy)
+
+    # Only the chief writes the run folder; other workers keep their checkpoints apart.
     run_dir = config.run_dir
-    os.makedirs(run_dir, exist_ok=True)
+    work_dir = run_dir if info.is_chief else os.path.join(
+        run_dir, "workers", f"{info.task_type}-{info.task_index}"
+    )
+    os.makedirs(work_dir, exist_ok=True)
     full_config = {
         "model": config.model,
         "dataset": config.dataset,
         "model_config": model.get_config(),
         "train_config": config.to_dict(),
+        "replicas": replicas,
     }
-    write_json(os.path.join(run_dir, "config.json"), full_config)
-    write_json(os.path.join(run_dir, "versions.json"), package_versions())
+    if info.is_chief:
+        write_json(os.path.join(run_dir, "config.json"), full_config)
+        write_json(os.path.join(run_dir, "versions.json"), package_versions())
+    if replicas > 1 or info.num_workers > 1:
+        print(
+            f"{config.strategy}: {replicas} replicas over {info.num_workers} worker(s); global batch "
+            f"{config.batch_size} = {config.batch_size / replicas:g} per replica; "
+            f"learning rate {learning_rate:g}"
+        )
 
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     start = time.perf_counter()
     history = model.fit(
         splits.train,
         validation_data=splits.validation,
         epochs=config.epochs,
-        callbacks=make_callbacks(config, run_dir) + list(callbacks or []),
+        callbacks=make_callbacks(config, work_dir) + list(callbacks or []),
         verbose=config.verbose,
         shuffle=False,  # the tf.data pipeline already shuffles
     )
@@ -204,7 +249,7 @@ def train(
             f"Partial logs are in {run_dir}."
         )
 
-    metrics = evaluate_splits(model, splits, config)
+    metrics = evaluate_splits(model, splits, config, iwae=info.is_chief)
     epochs_run = len(losses)
     metrics["training"] = {
         "epochs_this_invocation": epochs_run,
@@ -212,9 +257,19 @@ def train(
         "examples_per_second": round(epochs_run * splits.num_examples["train"] / train_time, 1)
         if epochs_run and train_time > 0
         else None,
+        "strategy": config.strategy,
+        "replicas": replicas,
+        "mixed_precision": config.mixed_precision,
     }
+    if not info.is_chief:
+        return TrainResult(work_dir, metrics, {}, None, model, history.history)
+
     write_json(os.path.join(run_dir, "metrics.json"), metrics)
-    model.save(os.path.join(run_dir, "model.keras"))
+    model_path = os.path.join(run_dir, "model.keras")
+    model.save(model_path)
+    if config.strategy != "default":
+        # Plots and the export use a plain copy, outside the distribution strategy.
+        model = keras.models.load_model(model_path, safe_mode=True)
 
     plots: dict[str, str] = {}
     if config.plots:
