@@ -1,4 +1,4 @@
-"""`GaussianVAE`: the shared base of the zoo's Gaussian-latent VAEs.
+"""`GaussianVAE`: the shared base of the zoo's VAEs.
 
 The model is a functional graph inside a `keras.Model` subclass:
 
@@ -8,12 +8,17 @@ The KL term enters through `GaussianKL.add_loss`, the reconstruction term
 through `compute_loss`, so plain `compile()` / `fit()` / `evaluate()` /
 `predict()` and validation all work, and `.keras` save/load rebuilds the
 model from its constructor arguments (`get_config`). `predict(x)` returns the
-decoder's distribution parameters (logits for Bernoulli); `reconstruct(x)`
-returns the expected image.
+graph's output (decoder parameters: logits for Bernoulli); `reconstruct(x)`
+returns expected images.
 
 Metrics, in nats per example (KL summed over latent dimensions, averaged
 over the batch): `loss` (the objective, with the KL weight), `reconstruction`
 (-log p(x|z)), `kl` (unweighted) and `neg_elbo` (= reconstruction + kl).
+
+Subclasses change the latent (full covariance, categorical), the objective
+(IWAE) or the inputs (labels) through the hooks `build_inputs`,
+`build_graph`, `posterior`, `prior`, `decode` and `data`; everything built on
+the hooks (evaluation, export signatures, plots) then works unchanged.
 """
 
 from __future__ import annotations
@@ -48,18 +53,30 @@ class MetricSum(keras.metrics.Metric):
         return None
 
 
+def check_positive_int(name: str, value) -> int:
+    """Returns `value` or raises `ValueError` unless it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+    return value
+
+
 def check_latent_dim(latent_dim) -> int:
     """Returns `latent_dim` or raises `ValueError` unless it is an integer >= 1."""
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"`latent_dim` must be an integer >= 1. Received: latent_dim={latent_dim!r}")
-    return latent_dim
+    return check_positive_int("latent_dim", latent_dim)
+
+
+def scale_loss_for_replicas(loss):
+    """Divides a loss by the number of replicas, as Keras's own `compute_loss` does."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
 
 
 class GaussianVAE(keras.Model):
     """Base class: a VAE with a diagonal-Gaussian posterior and a N(0, I) prior.
 
     Subclasses build an encoder body (x -> h) and a decoder (z -> params)
-    and pass them to `__init__` through `build_networks`.
+    in `build_networks`, and may override the hooks listed in the module
+    docstring.
 
     Args:
         input_shape: shape of one example, e.g. `(64,)` or `(28, 28, 1)`.
@@ -70,6 +87,8 @@ class GaussianVAE(keras.Model):
         seed: seed of the sampling noise.
         **kwargs: `name`, `trainable`, `dtype`.
     """
+
+    needs_labels = False
 
     def __init__(
         self,
@@ -84,20 +103,13 @@ class GaussianVAE(keras.Model):
         input_shape = tuple(int(d) for d in input_shape)
         check_latent_dim(latent_dim)
         likelihood_model = get_likelihood(likelihood)
+        self._build_args = {"latent_dim": latent_dim, "beta": beta, "free_bits": free_bits, "seed": seed}
         body, decoder = self.build_networks(input_shape, latent_dim, likelihood_model.channels)
-
-        x = keras.Input(input_shape, name="x")
-        h = body(x)
-        z_mean = keras.layers.Dense(latent_dim, name="z_mean", dtype="float32")(h)
-        z_log_var = keras.layers.Dense(latent_dim, name="z_log_var", dtype="float32")(h)
-        encoder = keras.Model(x, [z_mean, z_log_var], name="encoder")
-
-        kl_layer = GaussianKL(weight=beta, free_bits=free_bits, name="kl")
-        sampling = Sampling(seed=seed, name="sampling", dtype="float32")
-        inputs = keras.Input(input_shape, name="x")
-        posterior_params = kl_layer(encoder(inputs))
-        params = decoder(sampling(posterior_params))
-        super().__init__(inputs=inputs, outputs=params, **kwargs)
+        inputs = self.build_inputs(input_shape)
+        parts = self.build_graph(inputs, body, decoder)
+        super().__init__(inputs=inputs, outputs=parts.pop("outputs"), **kwargs)
+        for attribute, value in parts.items():
+            setattr(self, attribute, value)
 
         self.input_shape_ = input_shape
         self.latent_dim = latent_dim
@@ -106,22 +118,64 @@ class GaussianVAE(keras.Model):
         self.beta = beta
         self.free_bits = free_bits
         self.seed = seed
-        self.encoder = encoder
         self.decoder = decoder
-        self.kl_layer = kl_layer
-        self.sampling = sampling
-        self.prior_seed_generator = keras.random.SeedGenerator(
-            None if seed is None else seed + 1
-        )
+        self.noise_seed_generator = keras.random.SeedGenerator(None if seed is None else seed + 1)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
-        self.neg_elbo_tracker = MetricSum(
-            "neg_elbo", [self.reconstruction_tracker, kl_layer.kl_tracker]
-        )
+        kl_tracker = getattr(getattr(self, "kl_layer", None), "kl_tracker", None)
+        if kl_tracker is not None:
+            self.neg_elbo_tracker = MetricSum("neg_elbo", [self.reconstruction_tracker, kl_tracker])
 
-    # -- what subclasses provide -------------------------------------------------
+    # -- hooks ---------------------------------------------------------------------
     def build_networks(self, input_shape, latent_dim: int, channels: int):
         """Returns `(encoder_body, decoder)` functional models. Subclasses override."""
         raise NotImplementedError
+
+    def build_inputs(self, input_shape):
+        """The model's `keras.Input`(s)."""
+        return keras.Input(input_shape, name="x")
+
+    def build_graph(self, inputs, body, decoder) -> dict:
+        """Wires the graph; returns `{"outputs": ..., attribute: layer, ...}`."""
+        args = self._build_args
+        x = keras.Input(tuple(inputs.shape[1:]), name="x")
+        h = body(x)
+        z_mean = keras.layers.Dense(args["latent_dim"], name="z_mean", dtype="float32")(h)
+        z_log_var = keras.layers.Dense(args["latent_dim"], name="z_log_var", dtype="float32")(h)
+        encoder = keras.Model(x, [z_mean, z_log_var], name="encoder")
+        kl_layer = GaussianKL(weight=args["beta"], free_bits=args["free_bits"], name="kl")
+        sampling = Sampling(seed=args["seed"], name="sampling", dtype="float32")
+        params = decoder(sampling(kl_layer(encoder(inputs))))
+        return {"outputs": params, "encoder": encoder, "kl_layer": kl_layer, "sampling": sampling}
+
+    def data(self, x):
+        """The part of a model input that the likelihood scores (the images)."""
+        return x
+
+    def posterior(self, x) -> tfd.Distribution:
+        """q(z|x) as a TFP distribution whose event is one latent code."""
+        z_mean, z_log_var = self.encode(x)
+        z_log_var = self.sampling.clamp_log_var(z_log_var)
+        return tfd.MultivariateNormalDiag(z_mean, ops.exp(0.5 * z_log_var))
+
+    def prior(self) -> tfd.Distribution:
+        """p(z) = N(0, I)."""
+        return tfd.MultivariateNormalDiag(tf.zeros(self.latent_dim), tf.ones(self.latent_dim))
+
+    def latent_shape(self) -> tuple:
+        """Shape of one latent code."""
+        return (self.latent_dim,)
+
+    def decode(self, z, x=None):
+        """z `(..., *latent_shape)` -> decoder params, any number of leading axes.
+
+        `x` (the model input) is only used by conditional models.
+        """
+        z = ops.convert_to_tensor(z)
+        rank = len(self.latent_shape())
+        lead = ops.shape(z)[: len(z.shape) - rank]
+        flat = ops.reshape(z, (-1,) + self.latent_shape())
+        params = self.decoder(flat, training=False)
+        return ops.reshape(params, tuple(lead) + tuple(params.shape[1:]))
 
     # -- training ----------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -131,13 +185,12 @@ class GaussianVAE(keras.Model):
         of replicas under a `tf.distribute` strategy (gradients are summed
         across replicas); the logged `loss` is the per-example value.
         """
-        nll = -self.likelihood.log_prob(x, y_pred)
+        nll = -self.likelihood.log_prob(self.data(x), y_pred)
         self.reconstruction_tracker.update_state(nll)
         loss = ops.mean(nll)
         if self.losses:
             loss = loss + ops.sum(ops.stack([ops.cast(v, "float32") for v in self.losses]))
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return loss / replicas if replicas > 1 else loss
+        return scale_loss_for_replicas(loss)
 
     def compile(self, optimizer="adam", **kwargs):
         """`keras.Model.compile` with Adam by default and the loss built in."""
@@ -155,10 +208,14 @@ class GaussianVAE(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
-    # -- inference helpers used by evaluation and export ---------------------------
+    def training_callbacks(self) -> list:
+        """Callbacks the model's own schedule needs during `fit` (KL warm-up, annealing)."""
+        return []
+
+    # -- inference helpers used by evaluation, export and plots --------------------
     def encode(self, x):
-        """x -> `(z_mean, z_log_var)`."""
-        return self.encoder(x, training=False)
+        """x -> the posterior's parameters (a tuple)."""
+        return tuple(self.encoder(x, training=False))
 
     def encode_outputs(self, x) -> dict:
         """Named posterior parameters for the `encode` signature."""
@@ -167,43 +224,60 @@ class GaussianVAE(keras.Model):
 
     def latent_spec_shape(self) -> tuple:
         """Shape of a batch of latent codes, batch axis unknown."""
-        return (None, self.latent_dim)
+        return (None,) + self.latent_shape()
 
-    def decode(self, z):
-        """z `(..., latent_dim)` -> decoder params, any number of leading axes."""
-        z = ops.convert_to_tensor(z)
-        lead = ops.shape(z)[:-1]
-        flat = ops.reshape(z, (-1, self.latent_dim))
-        params = self.decoder(flat, training=False)
-        return ops.reshape(params, tuple(lead) + tuple(params.shape[1:]))
+    def _seed(self):
+        return keras.random.randint((2,), 0, 2**31 - 1, dtype="int32", seed=self.noise_seed_generator)
 
-    def posterior(self, x) -> tfd.Distribution:
-        """q(z|x) as a TFP distribution with event shape `(latent_dim,)`."""
-        z_mean, z_log_var = self.encode(x)
-        z_log_var = self.sampling.clamp_log_var(z_log_var)
-        return tfd.MultivariateNormalDiag(z_mean, ops.exp(0.5 * z_log_var))
-
-    def prior(self) -> tfd.Distribution:
-        """p(z) = N(0, I)."""
-        return tfd.MultivariateNormalDiag(tf.zeros(self.latent_dim), tf.ones(self.latent_dim))
+    def sample_posterior(self, x, num_samples: int | None = None):
+        """Draws z ~ q(z|x): `(batch, ...)`, or `(num_samples, batch, ...)`."""
+        q = self.posterior(x)
+        if num_samples is None:
+            return q.sample(seed=self._seed())
+        return q.sample(num_samples, seed=self._seed())
 
     def reconstruct(self, x):
-        """The expected reconstruction of `x` (one posterior sample)."""
-        return self.likelihood.mean(self(x, training=False))
+        """Expected images decoded from one posterior sample of each input."""
+        return self.likelihood.mean(self.decode(self.sample_posterior(x), x))
 
     def elbo(self, x):
         """Per-example ELBO (nats): one-sample log p(x|z) minus the closed-form KL."""
-        z_mean, z_log_var = self.encode(x)
-        z = self.sampling([z_mean, z_log_var])
-        log_px = self.likelihood.log_prob(x, self.decoder(z, training=False))
-        return log_px - self.kl_layer.kl_per_example([z_mean, z_log_var])
+        q = self.posterior(x)
+        z = q.sample(seed=self._seed())
+        log_px = self.likelihood.log_prob(self.data(x), self.decode(z, x))
+        return log_px - tfd.kl_divergence(q, self.prior())
+
+    def importance_log_weights(self, x, num_samples: int, seed):
+        """log p(x|z_i) + log p(z_i) - log q(z_i|x) for `num_samples` draws: `(num_samples, batch)`."""
+        q = self.posterior(x)
+        z = q.sample(num_samples, seed=seed)
+        log_px = self.likelihood.log_prob(self.data(x), self.decode(z, x))
+        return log_px + self.prior().log_prob(z) - q.log_prob(z)
+
+    def sample_specs(self) -> list[tf.TensorSpec]:
+        """Inputs of the `sample` signature."""
+        return [tf.TensorSpec((), tf.int32, name="num_samples")]
 
     def sample(self, num_samples):
-        """`num_samples` images decoded from prior draws (expected images)."""
-        z = keras.random.normal(
-            (num_samples, self.latent_dim), dtype="float32", seed=self.prior_seed_generator
-        )
-        return self.likelihood.mean(self.decoder(z, training=False))
+        """`num_samples` expected images decoded from prior draws."""
+        z = self.prior().sample(num_samples, seed=self._seed())
+        return self.likelihood.mean(self.decode(z))
+
+    def data_specs(self) -> list[tf.TensorSpec]:
+        """Inputs of the signatures that take data (serving_default, encode, log_likelihood)."""
+        return [tf.TensorSpec((None,) + tuple(self.input_shape_), tf.float32, name="x")]
+
+    def pack_inputs(self, tensors):
+        """Signature arguments (one per `data_specs` entry) -> a model input."""
+        return tensors[0]
+
+    def decode_specs(self) -> list[tf.TensorSpec]:
+        """Inputs of the `decode` signature."""
+        return [tf.TensorSpec(self.latent_spec_shape(), tf.float32, name="z")]
+
+    def decode_images(self, z):
+        """Expected images for latent codes `z` (the `decode` signature)."""
+        return self.likelihood.mean(self.decode(z))
 
     # -- serialization -----------------------------------------------------------
     def get_config(self):
@@ -221,3 +295,6 @@ class GaussianVAE(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+__all__ = ["GaussianVAE", "MetricSum", "check_latent_dim", "check_positive_int", "scale_loss_for_replicas"]

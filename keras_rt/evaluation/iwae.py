@@ -36,8 +36,8 @@ def importance_weighted_log_likelihood(
     """Per-example IWAE-k bound on log p(x) for one batch, in nats.
 
     Args:
-        model: a zoo model with `posterior(x)`, `prior()`, `decode(z)` and
-            `likelihood` (every `GaussianVAE`).
+        model: a zoo model with `importance_log_weights(x, n, seed)` (every
+            `GaussianVAE`).
         x: a batch of examples.
         num_samples: k, the number of importance samples (>= 1).
         chunk_size: samples per chunk (default: from the batch size so that
@@ -48,28 +48,18 @@ def importance_weighted_log_likelihood(
         float32 tensor `(batch,)`.
     """
     num_samples = _check_positive_int("num_samples", num_samples)
-    x = tf.convert_to_tensor(x, tf.float32)
-    batch = int(x.shape[0])
-    values_per_sample = max(1, batch * int(np.prod(x.shape[1:])) * model.likelihood.channels)
+    x = tf.nest.map_structure(tf.convert_to_tensor, x)
+    images = tf.nest.flatten(x)[0]
+    batch = int(images.shape[0])
+    values_per_sample = max(1, batch * int(np.prod(images.shape[1:])) * model.likelihood.channels)
     if chunk_size is None:
         chunk_size = max(1, min(num_samples, DECODED_VALUES_PER_CHUNK // values_per_sample))
-    q = model.posterior(x)
-    p = model.prior()
     total = tf.fill([batch], -np.inf)
     for start in range(0, num_samples, chunk_size):
         n = min(chunk_size, num_samples - start)
-        total = tf.experimental.numpy.logaddexp(
-            total, _chunk_log_sum(model, x, q, p, n, tf.constant([seed, start], tf.int32))
-        )
+        log_weights = model.importance_log_weights(x, n, tf.constant([seed, start], tf.int32))
+        total = tf.experimental.numpy.logaddexp(total, tf.reduce_logsumexp(log_weights, axis=0))
     return total - math.log(num_samples)
-
-
-def _chunk_log_sum(model, x, q, p, n: int, seed):
-    z = q.sample(n, seed=seed)  # (n, batch, latent...)
-    log_weights = (
-        model.likelihood.log_prob(x, model.decode(z)) + p.log_prob(z) - q.log_prob(z)
-    )
-    return tf.reduce_logsumexp(log_weights, axis=0)
 
 
 def evaluate_iwae(
@@ -85,8 +75,8 @@ def evaluate_iwae(
 
     Args:
         model: a zoo model (see `importance_weighted_log_likelihood`).
-        batches: an iterable of batches (a `tf.data.Dataset` of `x`, or of
-            `(x, ...)` tuples whose first element is used).
+        batches: an iterable of batches (a `tf.data.Dataset` of model
+            inputs `x`, or of `(x, ...)` tuples whose first element is used).
         num_samples: k.
         max_examples: stop after this many examples (None: all).
         seed: seed of the importance samples.
@@ -107,14 +97,15 @@ def evaluate_iwae(
     for i, batch in enumerate(batches):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         if max_examples is not None:
-            x = x[: max_examples - seen]
-        if int(x.shape[0]) == 0:
+            x = tf.nest.map_structure(lambda t: t[: max_examples - seen], x)
+        size = int(tf.nest.flatten(x)[0].shape[0])
+        if size == 0:
             break
         bound = importance_weighted_log_likelihood(
             model, x, num_samples=num_samples, seed=seed * 100003 + i
         )
         values.append(bound.numpy())
-        seen += int(x.shape[0])
+        seen += size
         if bar is not None:
             bar.update(seen)
         if max_examples is not None and seen >= max_examples:

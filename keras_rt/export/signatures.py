@@ -6,10 +6,15 @@ outputs are named; the server reads them from the SavedModel):
 | signature | inputs | outputs |
 |---|---|---|
 | `serving_default` | `x`: images `(batch, *input_shape)` float32 | `reconstruction`: expected images |
-| `encode` | `x` | `z_mean`, `z_log_var`: `(batch, latent_dim)` |
-| `decode` | `z`: `(batch, latent_dim)` float32 | `x`: expected images |
+| `encode` | `x` | the posterior's parameters, e.g. `z_mean`, `z_log_var` |
+| `decode` | `z`: `(batch, *latent_shape)` float32 | `x`: expected images |
 | `sample` | `num_samples`: int32 scalar | `x`: images decoded from prior draws (fresh noise each call) |
 | `log_likelihood` | `x` | `elbo`: per-example ELBO in nats (one posterior sample) |
+
+Conditional models add their condition to the inputs (`cvae`: `label`
+beside `x` and `z`, and `sample` takes `label`: one image per label). The
+input specs come from the model (`data_specs`, `decode_specs`,
+`sample_specs`), the functions from its methods.
 """
 
 from __future__ import annotations
@@ -30,44 +35,36 @@ class Signature:
     make_fn: Callable[[object], Callable]
 
 
-def _x_spec(model) -> list[tf.TensorSpec]:
-    return [tf.TensorSpec((None,) + tuple(model.input_shape_), tf.float32, name="x")]
-
-
-def _z_spec(model) -> list[tf.TensorSpec]:
-    return [tf.TensorSpec(model.latent_spec_shape(), tf.float32, name="z")]
-
-
 SIGNATURES: tuple[Signature, ...] = (
     Signature(
         "serving_default",
         "reconstruct: x -> reconstruction",
-        _x_spec,
-        lambda m: lambda x: {"reconstruction": m.reconstruct(x)},
+        lambda m: m.data_specs(),
+        lambda m: lambda *a: {"reconstruction": m.reconstruct(m.pack_inputs(a))},
     ),
     Signature(
         "encode",
         "x -> posterior parameters",
-        _x_spec,
-        lambda m: lambda x: m.encode_outputs(x),
+        lambda m: m.data_specs(),
+        lambda m: lambda *a: m.encode_outputs(m.pack_inputs(a)),
     ),
     Signature(
         "decode",
         "z -> expected x",
-        _z_spec,
-        lambda m: lambda z: {"x": m.likelihood.mean(m.decode(z))},
+        lambda m: m.decode_specs(),
+        lambda m: lambda *a: {"x": m.decode_images(*a)},
     ),
     Signature(
         "sample",
-        "num_samples -> x from the prior",
-        lambda m: [tf.TensorSpec((), tf.int32, name="num_samples")],
-        lambda m: lambda num_samples: {"x": m.sample(num_samples)},
+        "num_samples (or labels) -> x from the prior",
+        lambda m: m.sample_specs(),
+        lambda m: lambda *a: {"x": m.sample(*a)},
     ),
     Signature(
         "log_likelihood",
         "x -> per-example ELBO (nats)",
-        _x_spec,
-        lambda m: lambda x: {"elbo": m.elbo(x)},
+        lambda m: m.data_specs(),
+        lambda m: lambda *a: {"elbo": m.elbo(m.pack_inputs(a))},
     ),
 )
 
