@@ -120,10 +120,7 @@ class GaussianVAE(keras.Model):
         self.seed = seed
         self.decoder = decoder
         self.noise_seed_generator = keras.random.SeedGenerator(None if seed is None else seed + 1)
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
-        kl_tracker = getattr(getattr(self, "kl_layer", None), "kl_tracker", None)
-        if kl_tracker is not None:
-            self.neg_elbo_tracker = MetricSum("neg_elbo", [self.reconstruction_tracker, kl_tracker])
+        self.build_metrics()
 
     # -- hooks ---------------------------------------------------------------------
     def build_networks(self, input_shape, latent_dim: int, channels: int):
@@ -134,14 +131,27 @@ class GaussianVAE(keras.Model):
         """The model's `keras.Input`(s)."""
         return keras.Input(input_shape, name="x")
 
+    def build_encoder(self, inputs, body, sizes: dict[str, int]) -> keras.Model:
+        """`inputs` -> body -> one float32 Dense head per entry of `sizes` (name -> width)."""
+        encoder_inputs = tf.nest.map_structure(
+            lambda t: keras.Input(tuple(t.shape[1:]), dtype=t.dtype, name=t.name), inputs
+        )
+        h = body(encoder_inputs)
+        heads = [keras.layers.Dense(width, name=name, dtype="float32")(h) for name, width in sizes.items()]
+        return keras.Model(encoder_inputs, heads, name="encoder")
+
+    def build_metrics(self) -> None:
+        """Creates the metric trackers: reconstruction, and neg_elbo = reconstruction + kl."""
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        kl_tracker = getattr(getattr(self, "kl_layer", None), "kl_tracker", None)
+        if kl_tracker is not None:
+            self.neg_elbo_tracker = MetricSum("neg_elbo", [self.reconstruction_tracker, kl_tracker])
+
     def build_graph(self, inputs, body, decoder) -> dict:
         """Wires the graph; returns `{"outputs": ..., attribute: layer, ...}`."""
         args = self._build_args
-        x = keras.Input(tuple(inputs.shape[1:]), name="x")
-        h = body(x)
-        z_mean = keras.layers.Dense(args["latent_dim"], name="z_mean", dtype="float32")(h)
-        z_log_var = keras.layers.Dense(args["latent_dim"], name="z_log_var", dtype="float32")(h)
-        encoder = keras.Model(x, [z_mean, z_log_var], name="encoder")
+        latent_dim = args["latent_dim"]
+        encoder = self.build_encoder(inputs, body, {"z_mean": latent_dim, "z_log_var": latent_dim})
         kl_layer = GaussianKL(weight=args["beta"], free_bits=args["free_bits"], name="kl")
         sampling = Sampling(seed=args["seed"], name="sampling", dtype="float32")
         params = decoder(sampling(kl_layer(encoder(inputs))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from keras_rt.api_export import keras_rt_export
+from keras_rt.layers.categorical_kl import CategoricalKL
 from keras_rt.layers.gaussian_kl import GaussianKL
 
 SCHEDULES = ("linear", "cyclical")
@@ -111,10 +112,12 @@ class KLWarmup(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._layers = [
-            layer for layer in self.model._flatten_layers() if isinstance(layer, GaussianKL)
+            layer
+            for layer in self.model._flatten_layers()
+            if isinstance(layer, (GaussianKL, CategoricalKL))
         ]
         if not self._layers:
-            raise ValueError("KLWarmup found no GaussianKL layer in the model.")
+            raise ValueError("KLWarmup found no GaussianKL or CategoricalKL layer in the model.")
         self._steps = self.steps_per_epoch or self.params.get("steps") or 1
         self._epochs = self.total_epochs or self.params.get("epochs") or 1
 

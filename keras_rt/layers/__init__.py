@@ -7,8 +7,10 @@
 | `GumbelSoftmaxSampling` | relaxed categorical | Gumbel-softmax / straight-through |
 | `DistributionSampling` | TFP family by name | reparameterized or implicit |
 | `GaussianKL` | KL(q \\|\\| N(0, I)) via `add_loss` | closed form |
+| `CategoricalKL` | KL(q \\|\\| Uniform) via `add_loss` | closed form |
 """
 
+from keras_rt.layers.categorical_kl import CategoricalKL
 from keras_rt.layers.distribution_sampling import DistributionSampling
 from keras_rt.layers.gaussian_kl import GaussianKL
 from keras_rt.layers.gumbel_softmax import GumbelSoftmaxSampling
@@ -16,6 +18,7 @@ from keras_rt.layers.mvn_sampling import MultivariateNormalTriLSampling
 from keras_rt.layers.sampling import Sampling
 
 __all__ = [
+    "CategoricalKL",
     "DistributionSampling",
     "GaussianKL",
     "GumbelSoftmaxSampling",

@@ -42,13 +42,15 @@ class GumbelSoftmaxSampling(keras.layers.Layer):
         temperature: initial temperature, a number > 0.
         hard: straight-through one-hot forward pass.
         seed: integer seed for the layer's noise; `None` picks a random one.
-        inference: `"sample"` (default) keeps sampling when not training;
-            `"mode"` returns the one-hot argmax of the logits.
+        inference: what the layer returns when not training: `"sample"`
+            (default) keeps drawing relaxed samples; `"hard"` draws exact
+            one-hot categorical samples (the discrete latent, for
+            evaluation); `"mode"` returns the one-hot argmax of the logits.
         **kwargs: base layer keyword arguments.
 
     Call arguments:
         inputs: logits `(..., K)`.
-        training: Python boolean; only used when `inference="mode"`.
+        training: Python boolean; only used when `inference` is not `"sample"`.
 
     Output shape:
         Same as the input.
@@ -74,9 +76,9 @@ class GumbelSoftmaxSampling(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.initial_temperature = check_temperature(temperature)
-        if inference not in ("sample", "mode"):
+        if inference not in ("sample", "hard", "mode"):
             raise ValueError(
-                f"`inference` must be 'sample' or 'mode'. Received: inference={inference!r}"
+                f"`inference` must be 'sample', 'hard' or 'mode'. Received: inference={inference!r}"
             )
         self.hard = bool(hard)
         self.seed = seed
@@ -111,6 +113,10 @@ class GumbelSoftmaxSampling(keras.layers.Layer):
             ops.shape(logits), minval=tiny, maxval=1.0, dtype="float32", seed=self.seed_generator
         )
         gumbel = -ops.log(-ops.log(uniform))
+        if self.inference == "hard" and not training:
+            # argmax(logits + Gumbel noise) is an exact categorical sample
+            hard = ops.one_hot(ops.argmax(logits + gumbel, axis=-1), num_classes, dtype="float32")
+            return ops.cast(hard, self.compute_dtype)
         y = ops.softmax((logits + gumbel) / self.temperature, axis=-1)
         if self.hard:
             y_hard = ops.one_hot(ops.argmax(y, axis=-1), num_classes, dtype="float32")

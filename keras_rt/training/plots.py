@@ -33,11 +33,21 @@ def _save(fig, path: str, plt) -> str:
     return path
 
 
-def plot_reconstructions(model, x: np.ndarray, image_shape, path: str, count: int = 10) -> str:
+def model_inputs(model, x: np.ndarray, labels: np.ndarray):
+    """What the model takes: the images, or images and labels for conditional models."""
+    if getattr(model, "needs_labels", False):
+        return {"x": x, "label": np.asarray(labels, "int32")}
+    return x
+
+
+def plot_reconstructions(
+    model, x: np.ndarray, image_shape, path: str, count: int = 10, labels: np.ndarray | None = None
+) -> str:
     """Inputs (top row) next to their reconstructions (bottom row)."""
     plt = _pyplot()
     x = x[:count]
-    recon = np.asarray(model.reconstruct(x))
+    labels = None if labels is None else labels[:count]
+    recon = np.asarray(model.reconstruct(model_inputs(model, x, labels)))
     fig, axes = plt.subplots(2, 1, figsize=(count, 2.4))
     for ax, images, title in zip(axes, (x, recon), ("input", "reconstruction")):
         ax.imshow(_grid(images, 1, len(x), image_shape), cmap="gray", vmin=0, vmax=1)
@@ -50,10 +60,16 @@ def plot_reconstructions(model, x: np.ndarray, image_shape, path: str, count: in
 def plot_samples(model, image_shape, path: str, rows: int = 8, cols: int = 8) -> str:
     """A grid of images decoded from prior draws z ~ p(z)."""
     plt = _pyplot()
-    images = np.asarray(model.sample(rows * cols))
+    if getattr(model, "needs_labels", False):  # one row per class
+        labels = np.repeat(np.arange(rows) % model.num_classes, cols).astype("int32")
+        images = np.asarray(model.sample(labels))
+        title = "samples from the prior (row i: label i)"
+    else:
+        images = np.asarray(model.sample(rows * cols))
+        title = "samples from the prior"
     fig, ax = plt.subplots(figsize=(cols * 0.8, rows * 0.8))
     ax.imshow(_grid(images, rows, cols, image_shape), cmap="gray", vmin=0, vmax=1)
-    ax.set_title("samples from the prior")
+    ax.set_title(title)
     ax.axis("off")
     return _save(fig, path, plt)
 
@@ -61,7 +77,7 @@ def plot_samples(model, image_shape, path: str, rows: int = 8, cols: int = 8) ->
 def plot_latent_map(model, x: np.ndarray, labels: np.ndarray, path: str) -> str:
     """Posterior means of `x` in a 2-D latent space, colored by label."""
     plt = _pyplot()
-    z_mean = np.asarray(model.encode(x)[0])
+    z_mean = np.asarray(model.encode(model_inputs(model, x, labels))[0])
     fig, ax = plt.subplots(figsize=(6, 5))
     points = ax.scatter(z_mean[:, 0], z_mean[:, 1], c=labels, cmap="tab10", s=8)
     fig.colorbar(points, ax=ax, label="label")
@@ -89,13 +105,14 @@ def plot_all(model, x: np.ndarray, labels: np.ndarray, image_shape, directory: s
     os.makedirs(directory, exist_ok=True)
     paths = {
         "reconstructions": plot_reconstructions(
-            model, x, image_shape, os.path.join(directory, "reconstructions.png")
+            model, x, image_shape, os.path.join(directory, "reconstructions.png"), labels=labels
         ),
         "samples": plot_samples(model, image_shape, os.path.join(directory, "samples.png")),
     }
-    if getattr(model, "latent_dim", None) == 2 and hasattr(model, "encode"):
+    if tuple(model.latent_shape()) == (2,):
         paths["latent_map"] = plot_latent_map(
             model, x, labels, os.path.join(directory, "latent_map.png")
         )
-        paths["manifold"] = plot_manifold(model, image_shape, os.path.join(directory, "manifold.png"))
+        if not getattr(model, "needs_labels", False):
+            paths["manifold"] = plot_manifold(model, image_shape, os.path.join(directory, "manifold.png"))
     return paths

@@ -70,12 +70,27 @@ def prepare(config: TrainConfig):
         data_dir=config.data_dir,
         max_examples=config.max_examples,
     )
+    if entry.needs_labels:
+        splits = with_label_inputs(splits)
     model = entry.build(model_config, input_shape=splits.input_shape, seed=config.seed)
     return entry, splits, model, model_config
 
 
-def make_callbacks(config: TrainConfig, run_dir: str) -> list[keras.callbacks.Callback]:
-    """The Keras callbacks of a run: checkpoint, backup/restore, logs, and what was asked for."""
+def with_label_inputs(splits):
+    """`(x, label)` elements -> `({"x": x, "label": label},)`: conditional models take both as inputs."""
+
+    def to_inputs(x, label):
+        return ({"x": x, "label": label},)
+
+    return dataclasses.replace(
+        splits,
+        **{name: getattr(splits, name).map(to_inputs) for name in ("train", "validation", "test")},
+    )
+
+
+def make_callbacks(config: TrainConfig, run_dir: str, model=None) -> list[keras.callbacks.Callback]:
+    """The Keras callbacks of a run: checkpoint, backup/restore, logs, what was asked for,
+    and the model's own schedule (`model.training_callbacks()`: KL warm-up, annealing)."""
     from keras_rt.callbacks import KLWarmup
 
     callbacks: list[keras.callbacks.Callback] = [
@@ -104,11 +119,18 @@ def make_callbacks(config: TrainConfig, run_dir: str) -> list[keras.callbacks.Ca
                 monitor="val_loss", factor=0.5, patience=config.reduce_lr_patience
             )
         )
+    own = list(model.training_callbacks()) if hasattr(model, "training_callbacks") else []
     if config.kl_warmup_epochs is not None:
-        callbacks.append(
-            KLWarmup(config.kl_warmup_schedule, warmup_epochs=config.kl_warmup_epochs)
+        # The run's warm-up replaces the model's own, towards the model's beta.
+        own = [c for c in own if not isinstance(c, KLWarmup)]
+        own.append(
+            KLWarmup(
+                config.kl_warmup_schedule,
+                warmup_epochs=config.kl_warmup_epochs,
+                max_weight=getattr(model, "beta", 1.0),
+            )
         )
-    return callbacks
+    return callbacks + own
 
 
 def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) -> dict[str, Any]:
@@ -138,7 +160,8 @@ def summary_table(metrics: dict[str, Any]) -> str:
     lines = [f"{'split':<12}" + "".join(f"{k:>16}" for k in keys)]
     for split in ("train", "validation", "test"):
         row = metrics.get(split, {})
-        lines.append(f"{split:<12}" + "".join(f"{row.get(k, float('nan')):>16.3f}" for k in keys))
+        cells = (f"{row[k]:>16.3f}" if k in row else f"{'-':>16}" for k in keys)
+        lines.append(f"{split:<12}" + "".join(cells))
     test = metrics.get("test", {})
     if "iwae_nll" in test:
         lines.append(
@@ -237,7 +260,7 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         splits.train,
         validation_data=splits.validation,
         epochs=config.epochs,
-        callbacks=make_callbacks(config, work_dir) + list(callbacks or []),
+        callbacks=make_callbacks(config, work_dir, model) + list(callbacks or []),
         verbose=config.verbose,
         shuffle=False,  # the tf.data pipeline already shuffles
     )
