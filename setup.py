@@ -28,6 +28,9 @@ INSTALL_REQUIRES = [
     "numpy>=1.26,<3",
     "fastapi>=0.110,<1",
     "uvicorn>=0.30,<1",
+    # uvicorn's fast HTTP parser and event loop (serving latency; see README "Serving")
+    "httptools>=0.6,<1",
+    "uvloop>=0.19,<1; sys_platform != 'win32'",
 ]
 
 setup(

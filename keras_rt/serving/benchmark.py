@@ -1,0 +1,223 @@
+"""Serving benchmark: predict latency and throughput over HTTP vs. the in-process SavedModel call.
+
+`run_benchmark` starts the real server (`python -m keras_rt.cli.serve`) in a
+subprocess for each mode (plain, and with `--batching`), drives it with
+1 and 8 concurrent keep-alive clients (threads using `http.client`) sending
+single-instance `predict` requests, and measures the same signature called
+in-process on the loaded SavedModel (with and without the JSON round trip).
+Clients and server share the machine, as they would on one host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from keras_rt.serving.model_store import version_folders
+
+
+def percentile_ms(seconds: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(seconds) * 1000.0, q)) if len(seconds) else float("nan")
+
+
+def _summary(latencies: list[float], wall: float, failures: int) -> dict[str, float]:
+    return {
+        "requests": len(latencies) + failures,
+        "failures": failures,
+        "p50_ms": percentile_ms(latencies, 50),
+        "p99_ms": percentile_ms(latencies, 99),
+        "mean_ms": float(np.mean(latencies) * 1000.0) if latencies else float("nan"),
+        "req_per_s": (len(latencies) / wall) if wall > 0 else float("nan"),
+    }
+
+
+def example_body(num_features: int = 64, *, seed: int = 0, signature: str = "serving_default") -> bytes:
+    """One single-instance row-format request body (random pixels in [0, 1])."""
+    x = np.random.RandomState(seed).rand(1, num_features).round(4).tolist()
+    return json.dumps({"signature_name": signature, "instances": x}).encode()
+
+
+def time_in_process(version_dir: str, body: bytes, *, signature: str = "serving_default",
+                    calls: int = 2000, warmup: int = 100) -> dict[str, dict[str, float]]:
+    """Times the loaded SavedModel's signature called directly, and with the JSON round trip."""
+    from keras_rt.serving.app import DEFAULT_MAX_BATCH_SIZE, predict_sync
+    from keras_rt.serving.rest import decode_predict, parse_json
+    from keras_rt.serving.servable import Servable
+
+    servable = Servable.load("bench", 0, version_dir)
+    arrays = decode_predict(parse_json(body), servable, max_batch_size=DEFAULT_MAX_BATCH_SIZE).arrays
+    fn = servable.signature(signature)
+    results = {}
+    for label, call in (("signature call", lambda: fn(arrays)),
+                        ("JSON + call", lambda: predict_sync(servable, body, DEFAULT_MAX_BATCH_SIZE))):
+        for _ in range(warmup):
+            call()
+        latencies = []
+        start = time.perf_counter()
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            call()
+            latencies.append(time.perf_counter() - t0)
+        results[label] = _summary(latencies, time.perf_counter() - start, 0)
+    return results
+
+
+def http_load(host: str, port: int, path: str, body: bytes, *, clients: int, requests: int,
+              warmup: int = 20, timeout: float = 10.0) -> dict[str, float]:
+    """`requests` POSTs in total from `clients` keep-alive connections; latency and req/s.
+
+    A request fails when it raises, times out or answers anything but 200.
+    """
+    per_client = max(1, requests // clients)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+    headers = {"Content-Type": "application/json"}
+
+    def connect() -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as curl and requests do
+        return conn
+
+    def client(i: int) -> None:
+        conn = connect()
+        try:
+            for _ in range(warmup):
+                conn.request("POST", path, body, headers)
+                conn.getresponse().read()
+            barrier.wait()
+            for _ in range(per_client):
+                t0 = time.perf_counter()
+                try:
+                    conn.request("POST", path, body, headers)
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status == 200
+                except (OSError, http.client.HTTPException):
+                    ok = False
+                    conn.close()
+                    conn = connect()
+                if ok:
+                    latencies[i].append(time.perf_counter() - t0)
+                else:
+                    failures[i] += 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    return _summary([x for xs in latencies for x in xs], wall, sum(failures))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server_process(model_dir: str, name: str, *, port: int, extra_args: Sequence[str] = (),
+                   start_timeout: float = 120.0) -> Iterator[subprocess.Popen]:
+    """Runs `python -m keras_rt.cli.serve --model NAME=DIR` until the block ends."""
+    command = [sys.executable, "-m", "keras_rt.cli.serve", "--model", f"{name}={model_dir}",
+               "--port", str(port), "--poll-seconds", "0", "--log-level", "warning", *extra_args]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("The server exited: " + process.stderr.read().decode()[-2000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", f"/v1/models/{name}")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    break
+                conn.close()
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("The server did not come up")
+            time.sleep(0.25)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_benchmark(model_dir: str, *, name: str = "mlp_vae", clients: Sequence[int] = (1, 8),
+                  requests: int = 2000, modes: Sequence[str] = ("plain", "batching"),
+                  signature: str = "serving_default", threads: int = 4) -> dict[str, Any]:
+    """Benchmarks predict on the newest version in `model_dir` (e.g. `saved_models/mlp_vae`).
+
+    Returns a JSON-ready dict: `in_process` (per-call cost) and `http` rows
+    (mode, clients, p50_ms, p99_ms, req_per_s, failures).
+    """
+    versions = version_folders(model_dir)
+    if not versions:
+        raise FileNotFoundError(f"No version folders in {model_dir!r}; export a model first "
+                                "(python scripts/train.py --model mlp_vae --dataset digits ...)")
+    version_dir = versions[max(versions)]
+    from keras_rt.serving.servable import Servable
+
+    inputs = Servable.load(name, 0, version_dir).signature(signature).inputs
+    if len(inputs) != 1 or not next(iter(inputs.values())).batched:
+        raise ValueError(f"Benchmark a signature with one batched input; {signature!r} has {list(inputs)}")
+    shape = next(iter(inputs.values())).shape
+    body = example_body(int(np.prod(shape[1:])), signature=signature)
+    result: dict[str, Any] = {
+        "model_dir": os.path.abspath(model_dir),
+        "version": max(versions),
+        "signature": signature,
+        "request_bytes": len(body),
+        "cpu_count": os.cpu_count(),
+        "in_process": time_in_process(version_dir, body, signature=signature),
+        "http": [],
+    }
+    path = f"/v1/models/{name}:predict"
+    for mode in modes:
+        extra = ["--threads", str(threads)] + (["--batching"] if mode == "batching" else [])
+        port = free_port()
+        with server_process(model_dir, name, port=port, extra_args=extra):
+            for n in clients:
+                row = http_load("127.0.0.1", port, path, body, clients=n, requests=requests)
+                result["http"].append({"mode": mode, "clients": n, **row})
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """A Markdown table of `run_benchmark`'s result."""
+    lines = [
+        "| path | clients | p50 ms | p99 ms | req/s | failed |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, row in result["in_process"].items():
+        lines.append(f"| in-process: {label} | 1 | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | "
+                     f"{row['req_per_s']:.0f} | - |")
+    for row in result["http"]:
+        label = "HTTP predict" + (" --batching" if row["mode"] == "batching" else "")
+        lines.append(f"| {label} | {row['clients']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+                     f"{row['req_per_s']:.0f} | {row['failures']} |")
+    return "\n".join(lines)

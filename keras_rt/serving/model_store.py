@@ -1,0 +1,325 @@
+"""The models a server serves: discovery, loading, version policy and hot reload.
+
+Layout (TensorFlow Serving's): `<base>/<name>/<int version>/saved_model.pb`.
+The store serves the newest `num_versions` versions of each model that load;
+a version folder that appears later is loaded by `refresh()` (called every
+`poll_seconds` by a background thread) without a restart. A version that fails
+to load is reported in the model's status (state `END` with the error) and
+skipped: the versions already loaded keep serving. It is tried again only
+when its folder changes.
+
+Requests look models up in an immutable snapshot that `refresh()` replaces in
+one assignment, so the predict path takes no lock. Request names and versions
+are only ever dictionary keys: they never become file paths. Folder names
+must match `MODEL_NAME_RE` / `VERSION_RE` and resolve inside their base
+folder (a symlink that points outside is skipped).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import threading
+from typing import Callable, Iterable, Mapping
+
+from keras_rt.serving.errors import NotFound
+from keras_rt.serving.servable import Servable
+
+logger = logging.getLogger("keras_rt.serving")
+
+MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$")
+VERSION_RE = re.compile(r"^[0-9]{1,18}$")
+
+Loader = Callable[[str, int, str], Servable]
+
+
+@dataclasses.dataclass
+class VersionStatus:
+    """A version's state as TF Serving reports it (`AVAILABLE` or `END`)."""
+
+    version: int
+    state: str
+    error_code: str = "OK"
+    error_message: str = ""
+    fingerprint: tuple = ()
+
+    def to_json(self) -> dict:
+        return {
+            "version": str(self.version),
+            "state": self.state,
+            "status": {"error_code": self.error_code, "error_message": self.error_message},
+        }
+
+
+def check_model_name(name: str) -> str:
+    """Returns `name` if it is a valid model name, else raises `ValueError`."""
+    if not isinstance(name, str) or not MODEL_NAME_RE.match(name):
+        raise ValueError(
+            f"Model names are 1-128 letters, digits, '_', '-' or '.', not starting with '.'. "
+            f"Received: name={name!r}"
+        )
+    return name
+
+
+def _inside(path: str, root: str) -> bool:
+    real_path, real_root = os.path.realpath(path), os.path.realpath(root)
+    return os.path.commonpath([real_path, real_root]) == real_root and real_path != real_root
+
+
+def _fingerprint(path: str) -> tuple:
+    """Changes when a version folder's contents change (so a broken one is retried)."""
+    parts = []
+    for sub in ("", "saved_model.pb", "saved_model.pbtxt", "variables"):
+        try:
+            st = os.stat(os.path.join(path, sub))
+            parts.append((sub, st.st_mtime_ns, st.st_size))
+        except OSError:
+            parts.append((sub, None, None))
+    return tuple(parts)
+
+
+def version_folders(model_dir: str) -> dict[int, str]:
+    """Integer version folders of `model_dir` that resolve inside it."""
+    try:
+        entries = os.listdir(model_dir)
+    except OSError:
+        return {}
+    found: dict[int, str] = {}
+    for entry in sorted(entries):
+        path = os.path.join(model_dir, entry)
+        if VERSION_RE.match(entry) and os.path.isdir(path) and _inside(path, model_dir):
+            found.setdefault(int(entry), path)
+    return found
+
+
+class ModelStore:
+    """Loads and serves the versions of named models.
+
+    Args:
+        base_path: a folder whose sub-folders are models (`<base>/<name>/<version>/`);
+            models added to it later are picked up too.
+        models: explicit `{name: model folder}` (each holding version folders).
+        num_versions: how many of the newest loadable versions to serve per model.
+        poll_seconds: `start_polling()` interval; 0 disables polling.
+        loader: `(name, version, path) -> Servable` (default: `Servable.load`).
+
+    Example:
+
+    >>> store = ModelStore(base_path="saved_models")
+    >>> store.refresh()                      # loads the newest version of each model
+    >>> store.get("mlp_vae").signatures      # serving_default, encode, decode, ...
+    """
+
+    def __init__(
+        self,
+        base_path: str | None = None,
+        models: Mapping[str, str] | None = None,
+        *,
+        num_versions: int = 1,
+        poll_seconds: float = 2.0,
+        loader: Loader | None = None,
+    ):
+        if num_versions < 1:
+            raise ValueError(f"`num_versions` must be >= 1. Received: num_versions={num_versions}")
+        if poll_seconds < 0:
+            raise ValueError(f"`poll_seconds` must be >= 0. Received: poll_seconds={poll_seconds}")
+        if base_path is None and not models:
+            raise ValueError("Give a model base path or at least one NAME=PATH model.")
+        if base_path is not None and not os.path.isdir(base_path):
+            raise FileNotFoundError(f"Model base path not found: {base_path!r}")
+        self.base_path = base_path
+        self.explicit: dict[str, str] = {}
+        for name, path in (models or {}).items():
+            check_model_name(name)
+            if not os.path.isdir(path):
+                raise FileNotFoundError(f"Model folder for {name!r} not found: {path!r}")
+            if os.path.isfile(os.path.join(path, "saved_model.pb")):
+                raise ValueError(
+                    f"{path!r} is a version folder; pass the model folder that holds the "
+                    f"integer versions: {os.path.dirname(os.path.abspath(path))!r}"
+                )
+            self.explicit[name] = path
+        self.num_versions = num_versions
+        self.poll_seconds = poll_seconds
+        self._loader: Loader = loader or Servable.load
+        # name -> {version: status}; name -> {version: Servable}. Replaced, never mutated
+        # in place, so readers need no lock.
+        self._status: dict[str, dict[int, VersionStatus]] = {}
+        self._serving: dict[str, dict[int, Servable]] = {}
+        self._refresh_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- discovery ----------------------------------------------------------
+
+    def model_dirs(self) -> dict[str, str]:
+        """`{name: model folder}` for the explicit models and those under the base path."""
+        dirs: dict[str, str] = {}
+        if self.base_path is not None:
+            try:
+                entries = sorted(os.listdir(self.base_path))
+            except OSError:
+                entries = []
+            for entry in entries:
+                path = os.path.join(self.base_path, entry)
+                if (MODEL_NAME_RE.match(entry) and os.path.isdir(path)
+                        and _inside(path, self.base_path)):
+                    dirs[entry] = path
+        dirs.update(self.explicit)
+        return dirs
+
+    # -- loading ------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Scans the folders once: loads new versions, unloads old or removed ones."""
+        with self._refresh_lock:
+            status = {name: dict(versions) for name, versions in self._status.items()}
+            serving = {name: dict(versions) for name, versions in self._serving.items()}
+            dirs = self.model_dirs()
+            for name in list(status):
+                if name not in dirs:
+                    logger.info("Model %s: folder removed; unloading", name)
+                    status.pop(name, None)
+                    serving.pop(name, None)
+            for name, model_dir in dirs.items():
+                st, sv = self._refresh_model(
+                    name, model_dir, status.get(name, {}), serving.get(name, {})
+                )
+                status[name], serving[name] = st, sv
+                # Publish after each model so a slow load does not hold back others.
+                self._status = dict(status)
+                self._serving = dict(serving)
+            self._status, self._serving = status, serving
+
+    def _refresh_model(self, name, model_dir, status, serving):
+        status, serving = dict(status), dict(serving)
+        folders = version_folders(model_dir)
+        for version in [v for v in status if v not in folders]:
+            if version in serving:
+                logger.info("Model %s: version %d folder removed; unloading", name, version)
+            status.pop(version)
+            serving.pop(version, None)
+        keep: list[int] = []
+        for version in sorted(folders, reverse=True):
+            if len(keep) >= self.num_versions:
+                break
+            path = folders[version]
+            if version in serving:
+                keep.append(version)
+                continue
+            fingerprint = _fingerprint(path)
+            old = status.get(version)
+            if old is not None and old.state == "END" and old.error_code != "OK" \
+                    and old.fingerprint == fingerprint:
+                continue  # broken and unchanged: skip it, keep serving older versions
+            try:
+                servable = self._loader(name, version, path)
+            except Exception as error:  # noqa: BLE001 - any load failure is reported
+                message = f"{type(error).__name__}: {error}".strip()
+                first_line = message.splitlines()[0] if message else type(error).__name__
+                logger.error("Model %s: version %d failed to load from %s: %s",
+                             name, version, path, first_line)
+                status[version] = VersionStatus(version, "END", "UNKNOWN", first_line, fingerprint)
+                continue
+            logger.info("Model %s: version %d loaded from %s (signatures: %s)",
+                        name, version, path, ", ".join(servable.signatures))
+            serving[version] = servable
+            status[version] = VersionStatus(version, "AVAILABLE", fingerprint=fingerprint)
+            keep.append(version)
+        for version in [v for v in serving if v not in keep]:
+            logger.info("Model %s: version %d unloaded (newer versions serve)", name, version)
+            del serving[version]
+            status[version] = VersionStatus(version, "END")
+        # Versions below the served window that were never loaded are not listed.
+        return status, serving
+
+    # -- polling ------------------------------------------------------------
+
+    def start_polling(self) -> None:
+        """Starts the background thread that calls `refresh()` every `poll_seconds`."""
+        if self.poll_seconds <= 0 or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._poll, name="keras-rt-model-poll", daemon=True)
+        self._thread.start()
+
+    def stop_polling(self) -> None:
+        """Stops the polling thread (waits for a refresh in progress)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 - the poller must never die
+                logger.exception("Model refresh failed; retrying in %ss", self.poll_seconds)
+
+    # -- lookups (request path) --------------------------------------------
+
+    def names(self) -> list[str]:
+        """Names of the models the store knows."""
+        return sorted(self._status)
+
+    def get(self, name: str, version: int | str | None = None) -> Servable:
+        """The servable for `name` (newest available version, or `version`)."""
+        serving = self._serving.get(name)
+        if serving is None:
+            raise NotFound(f"Servable not found for request: model {name!r} is not served"
+                           + self._known_models_hint())
+        if version is None:
+            if not serving:
+                raise NotFound(f"Servable not found for request: Latest({name}); "
+                               f"no version of {name!r} is available" + self._errors_hint(name))
+            return serving[max(serving)]
+        number = parse_version(version)
+        servable = serving.get(number)
+        if servable is None:
+            vs = self._status.get(name, {}).get(number)
+            detail = (f"; it failed to load: {vs.error_message}" if vs and vs.error_code != "OK"
+                      else f"; available versions: {sorted(serving) or 'none'}")
+            raise NotFound(f"Servable not found for request: Specific({name}, {number}){detail}")
+        return servable
+
+    def status_json(self, name: str, version: int | str | None = None) -> dict:
+        """TF Serving's `GET /v1/models/{name}[/versions/{v}]` answer."""
+        versions = self._status.get(name)
+        if versions is None:
+            raise NotFound(f"Could not find any versions of model {name}" + self._known_models_hint())
+        if version is not None:
+            number = parse_version(version)
+            if number not in versions:
+                raise NotFound(f"Could not find version {number} of model {name}")
+            selected = [versions[number]]
+        else:
+            selected = [versions[v] for v in sorted(versions, reverse=True)]
+            if not selected:
+                raise NotFound(f"Could not find any versions of model {name}")
+        return {"model_version_status": [s.to_json() for s in selected]}
+
+    def _known_models_hint(self) -> str:
+        names = self.names()
+        return f"; served models: {', '.join(names)}" if names else "; no models are served"
+
+    def _errors_hint(self, name: str) -> str:
+        errors = [f"version {v}: {s.error_message}" for v, s in sorted(self._status.get(name, {}).items())
+                  if s.error_code != "OK"]
+        return ("; " + "; ".join(errors)) if errors else ""
+
+    def servables(self) -> Iterable[Servable]:
+        """Every loaded servable (all models, all served versions)."""
+        for versions in self._serving.values():
+            yield from versions.values()
+
+
+def parse_version(version: int | str) -> int:
+    """A request's version as an int; `NotFound` unless it is a plain non-negative integer."""
+    if isinstance(version, int) and not isinstance(version, bool) and version >= 0:
+        return version
+    if isinstance(version, str) and VERSION_RE.match(version):
+        return int(version)
+    raise NotFound(f"Malformed version {str(version)[:40]!r}: versions are non-negative integers")
