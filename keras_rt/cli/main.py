@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "keras_rt.cli.estimator_variance",
         "score-function vs pathwise gradient variance study",
     ),
+    "zoo-results": ("keras_rt.cli.zoo_results", "train every zoo model and tabulate honest metrics"),
     "benchmark-sampling": (
         "keras_rt.cli.benchmark_sampling",
         "time Sampling against the inline reparameterization expression",

@@ -1,5 +1,6 @@
 """Honest metrics for trained models: the importance-weighted log-likelihood bound."""
 
+from keras_rt.evaluation.active_units import active_units
 from keras_rt.evaluation.iwae import evaluate_iwae, importance_weighted_log_likelihood
 
-__all__ = ["evaluate_iwae", "importance_weighted_log_likelihood"]
+__all__ = ["active_units", "evaluate_iwae", "importance_weighted_log_likelihood"]

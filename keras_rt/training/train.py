@@ -141,6 +141,12 @@ def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) ->
     for name in ("train", "validation", "test"):
         data = getattr(splits, name)
         metrics[name] = {k: float(v) for k, v in model.evaluate(data, verbose=0, return_dict=True).items()}
+    if hasattr(splits, "test_arrays"):
+        from keras_rt.evaluation import active_units
+        from keras_rt.training.plots import model_inputs
+
+        x_test, y_test = splits.test_arrays()
+        metrics["test"]["active_units"] = active_units(model, model_inputs(model, x_test, y_test))
     if config.iwae_samples and iwae:
         iwae = evaluate_iwae(
             model,
