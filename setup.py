@@ -46,6 +46,12 @@ setup(
     install_requires=INSTALL_REQUIRES,
     extras_require={
         "test": ["pytest>=8,<10"],
+        "docs": [
+            "mkdocs==1.6.1",
+            "mkdocstrings==1.0.8",
+            "mkdocstrings-python==2.0.11",
+            "mkdocs-material==9.8.1",
+        ],
     },
     entry_points={"console_scripts": ["keras-rt=keras_rt.cli.main:main"]},
 )

@@ -86,6 +86,15 @@ class GaussianVAE(keras.Model):
         free_bits: nats per latent dimension (0: off).
         seed: seed of the sampling noise.
         **kwargs: `name`, `trainable`, `dtype`.
+
+    Example:
+
+    >>> class TinyVAE(GaussianVAE):
+    ...     def build_networks(self, input_shape, latent_dim, channels):
+    ...         body = mlp_encoder(input_shape, (32,), name="encoder_body")
+    ...         decoder = mlp_decoder((latent_dim,), (32,), input_shape, channels, name="decoder")
+    ...         return body, decoder
+    >>> model = TinyVAE(input_shape=(64,), latent_dim=2, seed=0)
     """
 
     needs_labels = False

@@ -39,6 +39,11 @@ def kl_weight_at(
 
     Returns:
         The weight, a float in `[0, max_weight]`.
+
+    Example:
+
+    >>> kl_weight_at(500, schedule="linear", warmup_steps=1000)
+    0.5
     """
     if schedule == "linear":
         return max_weight * min(1.0, step / max(1, warmup_steps))

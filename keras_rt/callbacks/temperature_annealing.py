@@ -11,7 +11,22 @@ from keras_rt.layers.gumbel_softmax import GumbelSoftmaxSampling, check_temperat
 
 
 def annealed_temperature(step: int, *, initial: float, rate: float, minimum: float) -> float:
-    """`max(minimum, initial * exp(-rate * step))` (Jang et al., 2017)."""
+    """`max(minimum, initial * exp(-rate * step))` (Jang et al., 2017).
+
+    Args:
+        step: optimizer steps taken so far.
+        initial: tau_0.
+        rate: r, per step.
+        minimum: tau_min.
+
+    Returns:
+        The temperature.
+
+    Example:
+
+    >>> annealed_temperature(1000, initial=1.0, rate=1e-3, minimum=0.5)
+    0.5
+    """
     return max(minimum, initial * math.exp(-rate * step))
 
 

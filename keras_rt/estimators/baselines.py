@@ -92,6 +92,12 @@ def optimal_constant_baseline(
 
     Raises:
         ValueError: if `leave_one_out` and `N < 2`.
+
+    Example:
+
+    >>> x = tf.constant([1.0, 2.5, 3.0, 0.5])           # samples of N(theta=2, 1)
+    >>> values, scores = x**2, [tf.reshape(x - 2.0, [4, 1])]
+    >>> [b] = optimal_constant_baseline(values, scores)  # shape [4, 1]
     """
     with tf.name_scope("optimal_constant_baseline"):
         values = tf.convert_to_tensor(values)

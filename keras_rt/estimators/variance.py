@@ -35,6 +35,11 @@ class GradientStats:
             variance is 0).
         num_samples: `N`, samples per estimate.
         num_repeats: number of repetitions.
+
+    Example:
+
+    >>> [stats] = gradient_variance(pathwise, f, dist_fn, [tf.constant(2.0)], 100, seed=0)
+    >>> stats.mean, stats.variance, stats.snr
     """
 
     mean: tf.Tensor
