@@ -98,6 +98,9 @@ class GaussianVAE(keras.Model):
     """
 
     needs_labels = False
+    # XLA on CPUs: measured 1.3x faster for Dense VAEs, 0.74x for convolutional ones
+    # (README "Benchmarks"); on GPUs Keras turns XLA on for every model.
+    xla_on_cpu = True
 
     def __init__(
         self,

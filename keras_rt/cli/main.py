@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "score-function vs pathwise gradient variance study",
     ),
     "zoo-results": ("keras_rt.cli.zoo_results", "train every zoo model and tabulate honest metrics"),
+    "benchmark-zoo": (
+        "keras_rt.cli.benchmark_zoo",
+        "zoo VAEs under fit vs a hand-written GradientTape VAE: throughput and quality",
+    ),
     "benchmark-sampling": (
         "keras_rt.cli.benchmark_sampling",
         "time Sampling against the inline reparameterization expression",

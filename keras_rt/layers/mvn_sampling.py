@@ -99,11 +99,19 @@ class MultivariateNormalTriLSampling(keras.layers.Layer):
         self.built = True
 
     def scale_tril(self, scale_params):
-        """Maps unconstrained parameters `(..., d(d+1)/2)` to `L` of shape `(..., d, d)`."""
-        bijector = tfb.FillScaleTriL(
-            diag_bijector=tfb.Softplus(), diag_shift=self.diag_shift
-        )
-        return bijector.forward(scale_params)
+        """Maps unconstrained parameters `(..., d(d+1)/2)` to `L` of shape `(..., d, d)`.
+
+        The same map as `tfb.FillScaleTriL(diag_bijector=tfb.Softplus(),
+        diag_shift=diag_shift)`, written with `tfb.FillTriangular` and
+        `tfb.Softplus` on the diagonal so that its gradient also compiles
+        under XLA (FillScaleTriL's does not).
+        """
+        lower = tfb.FillTriangular().forward(scale_params)
+        raw_diagonal = tf.linalg.diag_part(lower)
+        diagonal = tfb.Softplus().forward(raw_diagonal) + self.diag_shift
+        # `lower + diag(new - old)` rather than `set_diag`, whose gradient XLA
+        # cannot compile with an unknown batch size.
+        return lower + tf.linalg.diag(diagonal - raw_diagonal)
 
     def call(self, inputs, training=None):
         mean, scale_params = inputs

@@ -42,8 +42,8 @@ class TrainConfig:
         strategy: "default", "mirrored" (all GPUs of one machine) or
             "multi_worker" (machines from TF_CONFIG); `batch_size` is global.
         mixed_precision: "off", "mixed_float16" or "mixed_bfloat16".
-        jit_compile: XLA: "auto" (Keras's choice: on for GPUs, off on CPUs,
-            where it was measured slower), "on" or "off".
+        jit_compile: XLA: "auto" (on for GPUs; on CPUs, the model's measured
+            preference: on for Dense VAEs, off for convolutional ones), "on" or "off".
         scale_learning_rate: multiply the learning rate by the number of
             replicas (linear scaling rule).
         model_config: overrides of the model's config dataclass.

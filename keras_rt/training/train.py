@@ -212,6 +212,26 @@ def train(
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
+def resolve_jit_compile(choice: str, model, strategy) -> bool | str:
+    """XLA for this run: "on"/"off" as asked; "auto" is Keras's choice on GPUs and, on CPUs,
+    the model's measured preference (`xla_on_cpu`) — off with several replicas, since XLA
+    has no cross-replica collectives on CPUs."""
+    import tensorflow as tf
+
+    on_accelerator = bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+    several_replicas = strategy.num_replicas_in_sync > 1 or strategy.extended._in_multi_worker_mode()
+    if choice == "on" and several_replicas and not on_accelerator:
+        raise ValueError(
+            "--jit-compile on cannot run with several replicas on CPUs (XLA has no cross-replica "
+            "collectives there). Use --jit-compile auto or off."
+        )
+    if choice != "auto":
+        return choice == "on"
+    if on_accelerator:
+        return "auto"
+    return bool(getattr(model, "xla_on_cpu", False)) and not several_replicas
+
+
 def _distribute_options(splits, strategy):
     """Shards the tf.data pipelines per worker by data (the arrays are in memory)."""
     import tensorflow as tf
@@ -234,7 +254,7 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         entry, splits, model, model_config = prepare(config)
         replicas = strategy.num_replicas_in_sync
         learning_rate = config.learning_rate * (replicas if config.scale_learning_rate else 1)
-        jit = {"auto": "auto", "on": True, "off": False}[config.jit_compile]
+        jit = resolve_jit_compile(config.jit_compile, model, strategy)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit)
     splits = _distribute_options(splits, strategy)
 

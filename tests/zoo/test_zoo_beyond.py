@@ -139,3 +139,25 @@ def test_cvae_samples_follow_labels_and_reject_bad_ones(tiny_model):
 def test_bad_configs(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_training_step_compiles_under_xla(name, tiny_model, digits_flat, digits_images, digits_labeled):
+    """On GPUs Keras turns XLA on: every model's train and test steps must compile."""
+    splits = _data(name, digits_flat, digits_images, digits_labeled)
+    model = tiny_model(name)
+    model.compile(jit_compile=True)
+    history = model.fit(splits.train.take(2), validation_data=splits.validation.take(1), verbose=0)
+    assert np.isfinite(history.history["loss"][0]) and np.isfinite(history.history["val_loss"][0])
+
+
+def test_jit_compile_resolution(tiny_model):
+    from keras_rt.training.train import resolve_jit_compile
+    from keras_rt.zoo import ConvVAE
+
+    default = tf.distribute.get_strategy()
+    mlp = tiny_model("mlp_vae")
+    assert resolve_jit_compile("auto", mlp, default) is True  # CPU: measured faster for Dense VAEs
+    assert ConvVAE.xla_on_cpu is False
+    assert resolve_jit_compile("off", mlp, default) is False
+    assert resolve_jit_compile("on", mlp, default) is True
