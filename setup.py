@@ -12,9 +12,7 @@ VERSION = re.search(
 
 # The zoo lives in the top-level folder `models/`, but a top-level import name
 # `models` would collide with other packages: it is installed as `keras_rt.zoo`.
-ZOO_PACKAGES = ["keras_rt.zoo"] + [
-    "keras_rt.zoo." + p for p in find_packages("models")
-]
+ZOO_PACKAGES = ["keras_rt.zoo"] + ["keras_rt.zoo." + p for p in find_packages("models")]
 
 INSTALL_REQUIRES = [
     # The stack checked together (see README "Dependencies").

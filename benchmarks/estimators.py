@@ -19,8 +19,8 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,11 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--theta", type=float, default=2.0)
-    parser.add_argument("--sizes", default="100,1000,10000",
-                        help="toy sample counts (default: 100,1000,10000)")
+    parser.add_argument(
+        "--sizes", default="100,1000,10000", help="toy sample counts (default: 100,1000,10000)"
+    )
     parser.add_argument("--reps", type=int, default=200, help="toy repetitions (default: 200)")
-    parser.add_argument("--vae-sizes", default="128,1024",
-                        help="VAE sample counts (default: 128,1024)")
+    parser.add_argument(
+        "--vae-sizes", default="128,1024", help="VAE sample counts (default: 128,1024)"
+    )
     parser.add_argument("--vae-reps", type=int, default=50)
     parser.add_argument("--timing-samples", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
@@ -59,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         vae_rows.append(
             {
                 "n": n,
-                "score_function_rloo/pathwise": vae_cells[("score_function_rloo", n)]["total_variance"] / pw,
+                "score_function_rloo/pathwise": vae_cells[("score_function_rloo", n)][
+                    "total_variance"
+                ]
+                / pw,
                 "score_function/pathwise": vae_cells[("score_function", n)]["total_variance"] / pw,
                 "pathwise/pathwise_qmc": pw / vae_cells[("pathwise_qmc", n)]["total_variance"],
             }
@@ -90,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| N | score_function / pathwise | score_function_rloo / pathwise | pathwise / qmc |")
     print("|---:|---:|---:|---:|")
     for row in vae_rows:
-        print(f"| {row['n']} | {row['score_function/pathwise']:.4g} "
-              f"| {row['score_function_rloo/pathwise']:.4g} | {row['pathwise/pathwise_qmc']:.4g} |")
+        print(
+            f"| {row['n']} | {row['score_function/pathwise']:.4g} "
+            f"| {row['score_function_rloo/pathwise']:.4g} | {row['pathwise/pathwise_qmc']:.4g} |"
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"\nwritten to {args.json}")

@@ -20,8 +20,8 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,12 +29,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model-dir", default="saved_models/mlp_vae",
-                        help="model folder with version folders (default: saved_models/mlp_vae)")
+    parser.add_argument(
+        "--model-dir",
+        default="saved_models/mlp_vae",
+        help="model folder with version folders (default: saved_models/mlp_vae)",
+    )
     parser.add_argument("--name", default="mlp_vae", help="model name to serve it as")
     parser.add_argument("--clients", default="1,8", help="concurrent clients (default: 1,8)")
-    parser.add_argument("--requests", type=int, default=2000, help="requests per cell (default: 2000)")
-    parser.add_argument("--modes", default="plain,batching", help="server modes (default: plain,batching)")
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="requests per cell (default: 2000)"
+    )
+    parser.add_argument(
+        "--modes", default="plain,batching", help="server modes (default: plain,batching)"
+    )
     parser.add_argument("--threads", type=int, default=4, help="server --threads (default: 4)")
     parser.add_argument("--json", type=Path, default=Path("bench_results/serving.json"))
     args = parser.parse_args(argv)
@@ -53,9 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"serving.py: error: {error}", file=sys.stderr)
         return 2
-    result["machine"] = {"platform": platform.platform(), "python": platform.python_version(),
-                         "cpu_count": os.cpu_count()}
-    result["command"] = "python benchmarks/serving.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    result["machine"] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+    }
+    result["command"] = "python benchmarks/serving.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     print(format_table(result))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))

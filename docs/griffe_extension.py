@@ -102,8 +102,9 @@ def _check_docstrings(package) -> None:
                 griffe.logger.warning("%s.%s: cannot find what it refers to", module.path, name)
                 continue
             if (target.is_class or target.is_function) and not target.docstring:
-                griffe.logger.warning("%s.%s is public (in __all__) but has no docstring",
-                                      module.path, name)
+                griffe.logger.warning(
+                    "%s.%s is public (in __all__) but has no docstring", module.path, name
+                )
 
 
 class KerasRTDocs(griffe.Extension):

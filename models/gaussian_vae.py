@@ -115,7 +115,12 @@ class GaussianVAE(keras.Model):
         input_shape = tuple(int(d) for d in input_shape)
         check_latent_dim(latent_dim)
         likelihood_model = get_likelihood(likelihood)
-        self._build_args = {"latent_dim": latent_dim, "beta": beta, "free_bits": free_bits, "seed": seed}
+        self._build_args = {
+            "latent_dim": latent_dim,
+            "beta": beta,
+            "free_bits": free_bits,
+            "seed": seed,
+        }
         body, decoder = self.build_networks(input_shape, latent_dim, likelihood_model.channels)
         inputs = self.build_inputs(input_shape)
         parts = self.build_graph(inputs, body, decoder)
@@ -149,7 +154,10 @@ class GaussianVAE(keras.Model):
             lambda t: keras.Input(tuple(t.shape[1:]), dtype=t.dtype, name=t.name), inputs
         )
         h = body(encoder_inputs)
-        heads = [keras.layers.Dense(width, name=name, dtype="float32")(h) for name, width in sizes.items()]
+        heads = [
+            keras.layers.Dense(width, name=name, dtype="float32")(h)
+            for name, width in sizes.items()
+        ]
         return keras.Model(encoder_inputs, heads, name="encoder")
 
     def build_metrics(self) -> None:
@@ -249,7 +257,9 @@ class GaussianVAE(keras.Model):
         return (None,) + self.latent_shape()
 
     def _seed(self):
-        return keras.random.randint((2,), 0, 2**31 - 1, dtype="int32", seed=self.noise_seed_generator)
+        return keras.random.randint(
+            (2,), 0, 2**31 - 1, dtype="int32", seed=self.noise_seed_generator
+        )
 
     def sample_posterior(self, x, num_samples: int | None = None):
         """Draws z ~ q(z|x): `(batch, ...)`, or `(num_samples, batch, ...)`."""
@@ -319,4 +329,10 @@ class GaussianVAE(keras.Model):
         return cls(**config)
 
 
-__all__ = ["GaussianVAE", "MetricSum", "check_latent_dim", "check_positive_int", "scale_loss_for_replicas"]
+__all__ = [
+    "GaussianVAE",
+    "MetricSum",
+    "check_latent_dim",
+    "check_positive_int",
+    "scale_loss_for_replicas",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 
@@ -65,7 +65,9 @@ def conv_encoder(
     x = keras.Input(tuple(input_shape), name="x")
     h = x
     for i, f in enumerate(filters):
-        h = keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"conv_{i}")(h)
+        h = keras.layers.Conv2D(
+            f, 3, strides=2, padding="same", activation="relu", name=f"conv_{i}"
+        )(h)
     h = keras.layers.Flatten()(h)
     h = keras.layers.Dense(hidden_units, activation="relu", name="dense")(h)
     return keras.Model(x, h, name=name)

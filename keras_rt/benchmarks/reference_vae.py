@@ -54,7 +54,9 @@ def build_networks(architecture: str, input_shape, latent_dim: int, **config):
     if architecture == "mlp_vae":
         hidden = tuple(config["hidden_units"])
         body = mlp_encoder(input_shape, hidden, name="encoder_body")
-        decoder = mlp_decoder((latent_dim,), tuple(reversed(hidden)), input_shape, 1, name="decoder")
+        decoder = mlp_decoder(
+            (latent_dim,), tuple(reversed(hidden)), input_shape, 1, name="decoder"
+        )
     elif architecture == "conv_vae":
         filters, hidden = tuple(config["filters"]), int(config["hidden_units"])
         body = conv_encoder(input_shape, filters, hidden, name="encoder_body")
@@ -87,7 +89,9 @@ class ReferenceVAE(keras.Model):
     >>> model.fit(splits.train, epochs=1)
     """
 
-    def __init__(self, architecture: str, input_shape, latent_dim: int, seed: int | None = None, **config):
+    def __init__(
+        self, architecture: str, input_shape, latent_dim: int, seed: int | None = None, **config
+    ):
         super().__init__(name=f"reference_{architecture}")
         self.encoder, self.decoder = build_networks(architecture, input_shape, latent_dim, **config)
         self.latent_dim = int(latent_dim)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import tensorflow as tf
@@ -23,10 +23,20 @@ MODES = ("eager", "graph", "xla")
 
 def _make_step(kind: str, mode: str, batch: int, dim: int, hidden: int, latent: int) -> Callable:
     keras.utils.set_random_seed(0)
-    encoder = keras.Sequential([keras.Input((dim,)), keras.layers.Dense(hidden, activation="relu"),
-                                keras.layers.Dense(2 * latent)])
-    decoder = keras.Sequential([keras.Input((latent,)), keras.layers.Dense(hidden, activation="relu"),
-                                keras.layers.Dense(dim)])
+    encoder = keras.Sequential(
+        [
+            keras.Input((dim,)),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dense(2 * latent),
+        ]
+    )
+    decoder = keras.Sequential(
+        [
+            keras.Input((latent,)),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dense(dim),
+        ]
+    )
     sampling = Sampling(seed=0)
     generator = keras.random.SeedGenerator(0)
     variables = encoder.trainable_variables + decoder.trainable_variables
@@ -76,7 +86,9 @@ def benchmark_sampling(
     x = tf.random.stateless_uniform((batch, dim), seed=(1, 2))
     rows = []
     for mode in modes:
-        steps_by_kind = {k: _make_step(k, mode, batch, dim, hidden, latent) for k in ("layer", "inline")}
+        steps_by_kind = {
+            k: _make_step(k, mode, batch, dim, hidden, latent) for k in ("layer", "inline")
+        }
         for step in steps_by_kind.values():  # warm up / trace
             for _ in range(3):
                 tf.nest.map_structure(lambda t: t.numpy(), step(x))
@@ -89,13 +101,22 @@ def benchmark_sampling(
                 grads[-1].numpy()
                 times[kind].append((time.perf_counter() - start) / steps * 1e3)
         layer_ms, inline_ms = statistics.median(times["layer"]), statistics.median(times["inline"])
-        rows.append({"mode": mode, "layer_ms": round(layer_ms, 4), "inline_ms": round(inline_ms, 4),
-                     "ratio": round(layer_ms / inline_ms, 3)})
+        rows.append(
+            {
+                "mode": mode,
+                "layer_ms": round(layer_ms, 4),
+                "inline_ms": round(inline_ms, 4),
+                "ratio": round(layer_ms / inline_ms, 3),
+            }
+        )
     return rows
 
 
 def format_table(rows: list[dict]) -> str:
     """A text table of `benchmark_sampling` rows."""
     lines = [f"{'mode':<8}{'Sampling (ms)':>16}{'inline (ms)':>14}{'ratio':>8}"]
-    lines += [f"{r['mode']:<8}{r['layer_ms']:>16.3f}{r['inline_ms']:>14.3f}{r['ratio']:>8.3f}" for r in rows]
+    lines += [
+        f"{r['mode']:<8}{r['layer_ms']:>16.3f}{r['inline_ms']:>14.3f}{r['ratio']:>8.3f}"
+        for r in rows
+    ]
     return "\n".join(lines)

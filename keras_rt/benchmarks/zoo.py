@@ -44,7 +44,7 @@ import dataclasses
 import math
 import statistics
 import time
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import keras
 import numpy as np
@@ -98,7 +98,9 @@ def _check_models(models: Sequence[str]) -> tuple[str, ...]:
     models = tuple(models)
     unknown = [m for m in models if m not in MODELS]
     if not models or unknown:
-        raise ValueError(f"`models` must be a non-empty subset of {list(MODELS)}. Received: models={list(models)}")
+        raise ValueError(
+            f"`models` must be a non-empty subset of {list(MODELS)}. Received: models={list(models)}"
+        )
     return models
 
 
@@ -135,8 +137,15 @@ def _zoo_config(model: str, dataset: str):
     return entry, entry.config_for(dataset)
 
 
-def build_model(variant: Variant, model: str, dataset: str, input_shape, *, seed: int = 0,
-                learning_rate: float = 1e-3) -> keras.Model:
+def build_model(
+    variant: Variant,
+    model: str,
+    dataset: str,
+    input_shape,
+    *,
+    seed: int = 0,
+    learning_rate: float = 1e-3,
+) -> keras.Model:
     """Builds and compiles `model` (a zoo name) as `variant` trains it.
 
     Weights are initialized from `keras.utils.set_random_seed(seed)`, so the
@@ -160,8 +169,14 @@ def _load(model: str, dataset: str, batch_size: int, seed: int, max_examples: in
     from keras_rt.datasets import load_dataset
 
     entry, _ = _zoo_config(model, dataset)
-    return load_dataset(dataset, batch_size=batch_size, binarized=True, flatten=entry.flat_input,
-                        seed=seed, max_examples=max_examples)
+    return load_dataset(
+        dataset,
+        batch_size=batch_size,
+        binarized=True,
+        flatten=entry.flat_input,
+        seed=seed,
+        max_examples=max_examples,
+    )
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -190,7 +205,9 @@ def _resolve_variants(variants: Iterable[str]) -> tuple[Variant, ...]:
     names = tuple(variants)
     unknown = [v for v in names if v not in VARIANTS]
     if not names or unknown:
-        raise ValueError(f"`variants` must be a non-empty subset of {list(VARIANTS)}. Received: {list(names)}")
+        raise ValueError(
+            f"`variants` must be a non-empty subset of {list(VARIANTS)}. Received: {list(names)}"
+        )
     if "reference" not in names:
         names = ("reference",) + names  # speed-ups are relative to it
     return tuple(VARIANTS[v] for v in names)
@@ -240,8 +257,9 @@ def benchmark_throughput(
         n = splits.num_examples["train"]
         nets, warmup = {}, {}
         for variant in chosen:
-            nets[variant.name] = build_model(variant, model, dataset, splits.input_shape, seed=seed,
-                                             learning_rate=learning_rate)
+            nets[variant.name] = build_model(
+                variant, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate
+            )
             start = time.perf_counter()
             _fit(nets[variant.name], variant, splits.train, 1)
             warmup[variant.name] = time.perf_counter() - start
@@ -259,18 +277,20 @@ def benchmark_throughput(
             for name, values in this_round.items():
                 ratios[name].append(statistics.median(values) / reference)
         for variant in chosen:
-            rows.append({
-                "model": model,
-                "variant": variant.name,
-                "label": variant.label,
-                "policy": variant.policy,
-                "jit_compile": variant.jit_compile,
-                "examples_per_epoch": n,
-                "examples_per_second": round(statistics.median(rates[variant.name]), 1),
-                "examples_per_second_all": [round(r, 1) for r in rates[variant.name]],
-                "speedup": round(statistics.median(ratios[variant.name]), 3),
-                "warmup_seconds": round(warmup[variant.name], 2),
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "variant": variant.name,
+                    "label": variant.label,
+                    "policy": variant.policy,
+                    "jit_compile": variant.jit_compile,
+                    "examples_per_epoch": n,
+                    "examples_per_second": round(statistics.median(rates[variant.name]), 1),
+                    "examples_per_second_all": [round(r, 1) for r in rates[variant.name]],
+                    "speedup": round(statistics.median(ratios[variant.name]), 3),
+                    "warmup_seconds": round(warmup[variant.name], 2),
+                }
+            )
         del nets
         keras.backend.clear_session()
     return rows
@@ -278,7 +298,9 @@ def benchmark_throughput(
 
 def fastest_zoo_variant(throughput_rows: list[dict], model: str) -> str | None:
     """The zoo variant with the highest median speed-up for `model` in `benchmark_throughput` rows."""
-    zoo_rows = [r for r in throughput_rows if r["model"] == model and VARIANTS[r["variant"]].kind == "zoo"]
+    zoo_rows = [
+        r for r in throughput_rows if r["model"] == model and VARIANTS[r["variant"]].kind == "zoo"
+    ]
     return max(zoo_rows, key=lambda r: r["speedup"])["variant"] if zoo_rows else None
 
 
@@ -287,7 +309,9 @@ def default_zoo_variant() -> str:
     return "zoo_bf16_xla" if tf.config.list_physical_devices("GPU") else "zoo_bf16"
 
 
-def _float32_copy(net: keras.Model, variant: Variant, model: str, dataset: str, input_shape, seed: int):
+def _float32_copy(
+    net: keras.Model, variant: Variant, model: str, dataset: str, input_shape, seed: int
+):
     """`net` itself in float32, or a float32 model with `net`'s weights."""
     if variant.policy == "float32":
         return net
@@ -304,7 +328,9 @@ def per_example_neg_elbo(net, dataset) -> np.ndarray:
     return np.concatenate([-elbo(x).numpy() for x in dataset])
 
 
-def per_example_neg_iwae(net, dataset, *, num_samples: int, max_examples: int, seed: int = 0) -> np.ndarray:
+def per_example_neg_iwae(
+    net, dataset, *, num_samples: int, max_examples: int, seed: int = 0
+) -> np.ndarray:
     """-IWAE-k bound of the first `max_examples` examples (seeds as in `evaluate_iwae`)."""
     from keras_rt.evaluation import importance_weighted_log_likelihood
 
@@ -313,7 +339,9 @@ def per_example_neg_iwae(net, dataset, *, num_samples: int, max_examples: int, s
         x = x[: max_examples - seen]
         if int(x.shape[0]) == 0:
             break
-        bound = importance_weighted_log_likelihood(net, x, num_samples=num_samples, seed=seed * 100003 + i)
+        bound = importance_weighted_log_likelihood(
+            net, x, num_samples=num_samples, seed=seed * 100003 + i
+        )
         values.append(-bound.numpy())
         seen += int(x.shape[0])
         if seen >= max_examples:
@@ -380,11 +408,15 @@ def benchmark_quality(
         name = name or default_zoo_variant()
         if name not in VARIANTS or VARIANTS[name].kind != "zoo":
             zoo_names = [v for v in VARIANTS if VARIANTS[v].kind == "zoo"]
-            raise ValueError(f"`zoo_variant` must be one of {zoo_names}. Received: zoo_variant={name!r}")
+            raise ValueError(
+                f"`zoo_variant` must be one of {zoo_names}. Received: zoo_variant={name!r}"
+            )
         splits = _load(model, dataset, batch_size, seed, max_examples)
         results = {}
         for variant in (VARIANTS["reference"], VARIANTS[name]):
-            net = build_model(variant, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate)
+            net = build_model(
+                variant, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate
+            )
             start = time.perf_counter()
             _, history = _fit(net, variant, splits.train, model_epochs)
             train_seconds = time.perf_counter() - start
@@ -393,39 +425,61 @@ def benchmark_quality(
             scored = _float32_copy(net, variant, model, dataset, splits.input_shape, seed)
             neg_elbo = per_example_neg_elbo(scored, splits.test)
             start = time.perf_counter()
-            neg_iwae = per_example_neg_iwae(scored, splits.test, num_samples=iwae_samples,
-                                            max_examples=n_iwae, seed=seed)
+            neg_iwae = per_example_neg_iwae(
+                scored, splits.test, num_samples=iwae_samples, max_examples=n_iwae, seed=seed
+            )
             iwae_seconds = time.perf_counter() - start
-            results[variant.name] = (variant, model_epochs, train_seconds, history, as_trained, neg_elbo,
-                                     neg_iwae, iwae_seconds)
+            results[variant.name] = (
+                variant,
+                model_epochs,
+                train_seconds,
+                history,
+                as_trained,
+                neg_elbo,
+                neg_iwae,
+                iwae_seconds,
+            )
             keras.backend.clear_session()
         ref_elbo, ref_iwae = results["reference"][5], results["reference"][6]
-        for variant, n_epochs, train_seconds, history, as_trained, neg_elbo, neg_iwae, iwae_seconds in results.values():
+        for (
+            variant,
+            n_epochs,
+            train_seconds,
+            history,
+            as_trained,
+            neg_elbo,
+            neg_iwae,
+            iwae_seconds,
+        ) in results.values():
             elbo_mean, elbo_se = _mean_se(neg_elbo)
             iwae_mean, iwae_se = _mean_se(neg_iwae)
             d_elbo, d_elbo_se = _mean_se(neg_elbo - ref_elbo)
             d_iwae, d_iwae_se = _mean_se(neg_iwae - ref_iwae)
-            rows.append({
-                "model": model,
-                "variant": variant.name,
-                "label": variant.label,
-                "epochs": n_epochs,
-                "train_seconds": round(train_seconds, 1),
-                "final_train_loss": round(float(history["loss"][-1]), 3),
-                "test_neg_elbo": round(elbo_mean, 3),
-                "test_neg_elbo_se": round(elbo_se, 3),
-                "test_examples": int(neg_elbo.size),
-                "test_neg_elbo_as_trained": round(float(as_trained.get("neg_elbo", as_trained["loss"])), 3),
-                "iwae_nll": round(iwae_mean, 3),
-                "iwae_nll_se": round(iwae_se, 3),
-                "iwae_k": iwae_samples,
-                "iwae_examples": int(neg_iwae.size),
-                "iwae_seconds": round(iwae_seconds, 1),
-                "delta_neg_elbo": round(d_elbo, 3),
-                "delta_neg_elbo_se": round(d_elbo_se, 3),
-                "delta_iwae_nll": round(d_iwae, 3),
-                "delta_iwae_nll_se": round(d_iwae_se, 3),
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "variant": variant.name,
+                    "label": variant.label,
+                    "epochs": n_epochs,
+                    "train_seconds": round(train_seconds, 1),
+                    "final_train_loss": round(float(history["loss"][-1]), 3),
+                    "test_neg_elbo": round(elbo_mean, 3),
+                    "test_neg_elbo_se": round(elbo_se, 3),
+                    "test_examples": int(neg_elbo.size),
+                    "test_neg_elbo_as_trained": round(
+                        float(as_trained.get("neg_elbo", as_trained["loss"])), 3
+                    ),
+                    "iwae_nll": round(iwae_mean, 3),
+                    "iwae_nll_se": round(iwae_se, 3),
+                    "iwae_k": iwae_samples,
+                    "iwae_examples": int(neg_iwae.size),
+                    "iwae_seconds": round(iwae_seconds, 1),
+                    "delta_neg_elbo": round(d_elbo, 3),
+                    "delta_neg_elbo_se": round(d_elbo_se, 3),
+                    "delta_iwae_nll": round(d_iwae, 3),
+                    "delta_iwae_nll_se": round(d_iwae_se, 3),
+                }
+            )
     return rows
 
 
@@ -433,7 +487,9 @@ def format_throughput_table(rows: list[dict]) -> str:
     """A text table of `benchmark_throughput` rows."""
     lines = [f"{'model':<10}{'variant':<32}{'examples/s':>12}{'vs reference':>14}"]
     for r in rows:
-        lines.append(f"{r['model']:<10}{r['label']:<32}{r['examples_per_second']:>12.0f}{r['speedup']:>13.2f}x")
+        lines.append(
+            f"{r['model']:<10}{r['label']:<32}{r['examples_per_second']:>12.0f}{r['speedup']:>13.2f}x"
+        )
     return "\n".join(lines)
 
 
@@ -453,6 +509,8 @@ def format_quality_table(rows: list[dict]) -> str:
             f"{r['iwae_nll']:>10.2f} ± {r['iwae_nll_se']:<5.2f}{d_iwae:>16}{r['iwae_examples']:>8}"
         )
     if rows:
-        lines.append(f"(IWAE k = {rows[0]['iwae_k']}; ± one standard error; Δ: paired difference, "
-                     "zoo minus reference)")
+        lines.append(
+            f"(IWAE k = {rows[0]['iwae_k']}; ± one standard error; Δ: paired difference, "
+            "zoo minus reference)"
+        )
     return "\n".join(lines)

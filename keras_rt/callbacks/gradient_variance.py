@@ -94,8 +94,11 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
         with tf.GradientTape() as tape:
             y_pred = model(self.x, training=True)
             loss = model.compute_loss(
-                x=self.x, y=self.y, y_pred=y_pred,
-                sample_weight=self.sample_weight, training=True,
+                x=self.x,
+                y=self.y,
+                y_pred=y_pred,
+                sample_weight=self.sample_weight,
+                training=True,
             )
         grads = tape.gradient(loss, variables)
         return tf.concat(

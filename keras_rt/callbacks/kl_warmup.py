@@ -87,13 +87,19 @@ class KLWarmup(keras.callbacks.Callback):
     ):
         super().__init__()
         if schedule not in SCHEDULES:
-            raise ValueError(f"`schedule` must be one of {SCHEDULES}. Received: schedule={schedule!r}")
+            raise ValueError(
+                f"`schedule` must be one of {SCHEDULES}. Received: schedule={schedule!r}"
+            )
         if not warmup_epochs > 0:
-            raise ValueError(f"`warmup_epochs` must be > 0. Received: warmup_epochs={warmup_epochs!r}")
+            raise ValueError(
+                f"`warmup_epochs` must be > 0. Received: warmup_epochs={warmup_epochs!r}"
+            )
         if not 0 < ratio <= 1:
             raise ValueError(f"`ratio` must be in (0, 1]. Received: ratio={ratio!r}")
         if not (isinstance(num_cycles, int) and num_cycles >= 1):
-            raise ValueError(f"`num_cycles` must be an integer >= 1. Received: num_cycles={num_cycles!r}")
+            raise ValueError(
+                f"`num_cycles` must be an integer >= 1. Received: num_cycles={num_cycles!r}"
+            )
         self.schedule = schedule
         self.warmup_epochs = warmup_epochs
         self.max_weight = max_weight

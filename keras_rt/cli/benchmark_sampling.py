@@ -15,7 +15,7 @@ import json
 import os
 import platform
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
 
@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the benchmark's flags."""
     parser.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
     parser.add_argument("--steps", type=int, default=50, help="steps per timing (default 50)")
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved timings per variant (default 7)")
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="interleaved timings per variant (default 7)"
+    )
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
 
 
@@ -40,8 +42,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump({"benchmark": "sampling_vs_inline", "machine": platform.processor() or platform.machine(),
-                       "cpu_count": os.cpu_count(), "results": rows}, f, indent=2)
+            json.dump(
+                {
+                    "benchmark": "sampling_vs_inline",
+                    "machine": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(),
+                    "results": rows,
+                },
+                f,
+                indent=2,
+            )
         print(f"JSON: {args.json}")
     return 0
 

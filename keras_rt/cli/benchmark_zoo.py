@@ -27,7 +27,7 @@ import os
 import platform
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
 
@@ -43,33 +43,71 @@ def per_model_value(text: str) -> int | dict[str, int]:
     for part in text.split(","):
         name, _, value = part.partition("=")
         if name.strip() not in MODELS:
-            raise argparse.ArgumentTypeError(f"unknown model {name.strip()!r}; valid: {', '.join(MODELS)}")
+            raise argparse.ArgumentTypeError(
+                f"unknown model {name.strip()!r}; valid: {', '.join(MODELS)}"
+            )
         values[name.strip()] = int(value)
     return values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the benchmark's flags."""
-    parser.add_argument("--models", default=",".join(MODELS),
-                        help=f"comma-separated zoo models (default {','.join(MODELS)})")
-    parser.add_argument("--dataset", default="fashion_mnist", help="data set (default fashion_mnist)")
+    parser.add_argument(
+        "--models",
+        default=",".join(MODELS),
+        help=f"comma-separated zoo models (default {','.join(MODELS)})",
+    )
+    parser.add_argument(
+        "--dataset", default="fashion_mnist", help="data set (default fashion_mnist)"
+    )
     parser.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
-    parser.add_argument("--epochs", type=int, default=1,
-                        help="timed epochs per variant per round, after one warm-up epoch (default 1)")
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds (default 5)")
-    parser.add_argument("--train-examples", type=per_model_value, default=None,
-                        help="examples per timed epoch (default mlp_vae=25600,conv_vae=3840)")
-    parser.add_argument("--variants", default=",".join(VARIANT_NAMES),
-                        help=f"comma-separated throughput variants (default {','.join(VARIANT_NAMES)})")
-    parser.add_argument("--quality-epochs", type=per_model_value, default=None,
-                        help="training epochs of the quality comparison (default mlp_vae=10,conv_vae=3)")
-    parser.add_argument("--zoo-variant", choices=VARIANT_NAMES[1:], default=None,
-                        help="zoo variant of the quality comparison (default: the fastest measured)")
-    parser.add_argument("--iwae-samples", type=int, default=5000, help="k of the IWAE-k bound (default 5000)")
-    parser.add_argument("--iwae-examples", type=per_model_value, default=None,
-                        help="test examples scored with IWAE-k (default mlp_vae=500,conv_vae=64)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of data, initialization, noise (default 0)")
-    parser.add_argument("--skip-throughput", action="store_true", help="only the quality comparison")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=1,
+        help="timed epochs per variant per round, after one warm-up epoch (default 1)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="interleaved timing rounds (default 5)"
+    )
+    parser.add_argument(
+        "--train-examples",
+        type=per_model_value,
+        default=None,
+        help="examples per timed epoch (default mlp_vae=25600,conv_vae=3840)",
+    )
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANT_NAMES),
+        help=f"comma-separated throughput variants (default {','.join(VARIANT_NAMES)})",
+    )
+    parser.add_argument(
+        "--quality-epochs",
+        type=per_model_value,
+        default=None,
+        help="training epochs of the quality comparison (default mlp_vae=10,conv_vae=3)",
+    )
+    parser.add_argument(
+        "--zoo-variant",
+        choices=VARIANT_NAMES[1:],
+        default=None,
+        help="zoo variant of the quality comparison (default: the fastest measured)",
+    )
+    parser.add_argument(
+        "--iwae-samples", type=int, default=5000, help="k of the IWAE-k bound (default 5000)"
+    )
+    parser.add_argument(
+        "--iwae-examples",
+        type=per_model_value,
+        default=None,
+        help="test examples scored with IWAE-k (default mlp_vae=500,conv_vae=64)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of data, initialization, noise (default 0)"
+    )
+    parser.add_argument(
+        "--skip-throughput", action="store_true", help="only the quality comparison"
+    )
     parser.add_argument("--skip-quality", action="store_true", help="only the throughput table")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
 
@@ -93,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
     variants = _names(args.variants, VARIANT_NAMES, "--variants")
     for name in ("batch_size", "epochs", "repeats", "iwae_samples"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(args, name)}")
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(args, name)}"
+            )
     if args.skip_throughput and args.skip_quality:
         raise ValueError("--skip-throughput and --skip-quality leave nothing to run.")
     keras.utils.set_random_seed(args.seed)
@@ -108,13 +148,20 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if not args.skip_throughput:
         throughput = zoo.benchmark_throughput(
-            models=models, dataset=args.dataset, batch_size=args.batch_size,
-            train_examples=args.train_examples, epochs=args.epochs, repeats=args.repeats,
-            variants=variants, seed=args.seed,
+            models=models,
+            dataset=args.dataset,
+            batch_size=args.batch_size,
+            train_examples=args.train_examples,
+            epochs=args.epochs,
+            repeats=args.repeats,
+            variants=variants,
+            seed=args.seed,
         )
         result["throughput"] = throughput
         result["throughput_seconds"] = round(time.perf_counter() - start, 1)
-        print("Training throughput (median examples/s of fit; speed-up: median of paired per-round ratios)")
+        print(
+            "Training throughput (median examples/s of fit; speed-up: median of paired per-round ratios)"
+        )
         print(zoo.format_throughput_table(throughput))
         print()
     if not args.skip_quality:
@@ -123,8 +170,13 @@ def run(args: argparse.Namespace) -> int:
             zoo_variant = {m: zoo.fastest_zoo_variant(throughput, m) for m in models}
         start_quality = time.perf_counter()
         quality = zoo.benchmark_quality(
-            models=models, dataset=args.dataset, batch_size=args.batch_size, epochs=args.quality_epochs,
-            zoo_variant=zoo_variant, iwae_samples=args.iwae_samples, iwae_examples=args.iwae_examples,
+            models=models,
+            dataset=args.dataset,
+            batch_size=args.batch_size,
+            epochs=args.quality_epochs,
+            zoo_variant=zoo_variant,
+            iwae_samples=args.iwae_samples,
+            iwae_examples=args.iwae_examples,
             seed=args.seed,
         )
         result["quality"] = quality

@@ -22,8 +22,8 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from keras_rt.cli.common import main_for
 
@@ -36,35 +36,59 @@ def _positive_int_list(text: str) -> list[int]:
             f"expected comma-separated integers, e.g. 10,100,1000; got {text!r}"
         ) from None
     if not values or min(values) < 2:
-        raise argparse.ArgumentTypeError(
-            f"every sample size must be an integer >= 2; got {text!r}"
-        )
+        raise argparse.ArgumentTypeError(f"every sample size must be an integer >= 2; got {text!r}")
     return values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the study's flags to `parser`."""
-    parser.add_argument("--theta", type=float, default=2.0,
-                        help="mean of N(theta, 1) (default: 2.0)")
-    parser.add_argument("--sizes", type=_positive_int_list,
-                        default=[10, 100, 1000, 10000, 100000],
-                        help="comma-separated sample counts N (default: 10,100,1000,10000,100000)")
-    parser.add_argument("--reps", type=int, default=100,
-                        help="independent estimates per (estimator, N) (default: 100)")
+    parser.add_argument(
+        "--theta", type=float, default=2.0, help="mean of N(theta, 1) (default: 2.0)"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_positive_int_list,
+        default=[10, 100, 1000, 10000, 100000],
+        help="comma-separated sample counts N (default: 10,100,1000,10000,100000)",
+    )
+    parser.add_argument(
+        "--reps",
+        type=int,
+        default=100,
+        help="independent estimates per (estimator, N) (default: 100)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole study (default: 0)")
-    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
-                        help="write the results as JSON to PATH")
-    parser.add_argument("--plot", type=Path, default=None, metavar="PATH",
-                        help="write a log-log PNG plot of variance vs N to PATH")
-    parser.add_argument("--timing-samples", type=int, default=1_000_000, metavar="N",
-                        help="samples per timed call for the wall-time benchmark; "
-                             "0 skips it (default: 1000000)")
-    parser.add_argument("--vae", action="store_true",
-                        help="also run the study on a digits VAE encoder's ELBO gradient")
-    parser.add_argument("--vae-sizes", type=_positive_int_list, default=[16, 128, 1024],
-                        help="sample counts for --vae (default: 16,128,1024)")
-    parser.add_argument("--vae-reps", type=int, default=50,
-                        help="repetitions per cell for --vae (default: 50)")
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="PATH", help="write the results as JSON to PATH"
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write a log-log PNG plot of variance vs N to PATH",
+    )
+    parser.add_argument(
+        "--timing-samples",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="samples per timed call for the wall-time benchmark; 0 skips it (default: 1000000)",
+    )
+    parser.add_argument(
+        "--vae",
+        action="store_true",
+        help="also run the study on a digits VAE encoder's ELBO gradient",
+    )
+    parser.add_argument(
+        "--vae-sizes",
+        type=_positive_int_list,
+        default=[16, 128, 1024],
+        help="sample counts for --vae (default: 16,128,1024)",
+    )
+    parser.add_argument(
+        "--vae-reps", type=int, default=50, help="repetitions per cell for --vae (default: 50)"
+    )
 
 
 def _json_safe(value):
@@ -91,9 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     from keras_rt.estimators import study
 
-    result = study.run_toy_study(
-        theta=args.theta, sizes=args.sizes, reps=args.reps, seed=args.seed
-    )
+    result = study.run_toy_study(theta=args.theta, sizes=args.sizes, reps=args.reps, seed=args.seed)
     timings = None
     if args.timing_samples:
         timings = study.time_estimators(

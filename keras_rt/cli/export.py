@@ -15,7 +15,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
 
@@ -23,10 +23,16 @@ from keras_rt.cli.common import main_for
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the export flags to `parser`."""
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run-dir", help="a training run folder (uses its model.keras and config.json)")
+    source.add_argument(
+        "--run-dir", help="a training run folder (uses its model.keras and config.json)"
+    )
     source.add_argument("--model-path", help="a .keras file saved from a zoo model")
-    parser.add_argument("--name", help="model name under the export folder (default: the run's model)")
-    parser.add_argument("--export-dir", default="saved_models", help="base folder (default: saved_models)")
+    parser.add_argument(
+        "--name", help="model name under the export folder (default: the run's model)"
+    )
+    parser.add_argument(
+        "--export-dir", default="saved_models", help="base folder (default: saved_models)"
+    )
 
 
 def export_from_files(

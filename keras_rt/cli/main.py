@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.cli.common import quiet_tensorflow, run_command
 
@@ -23,7 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "keras_rt.cli.estimator_variance",
         "score-function vs pathwise gradient variance study",
     ),
-    "zoo-results": ("keras_rt.cli.zoo_results", "train every zoo model and tabulate honest metrics"),
+    "zoo-results": (
+        "keras_rt.cli.zoo_results",
+        "train every zoo model and tabulate honest metrics",
+    ),
     "benchmark-zoo": (
         "keras_rt.cli.benchmark_zoo",
         "zoo VAEs under fit vs a hand-written GradientTape VAE: throughput and quality",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
 
@@ -32,37 +32,80 @@ def parse_model_flag(value: str) -> tuple[str, str]:
     """`NAME=PATH` -> (name, path); `ValueError` with the expected form otherwise."""
     name, sep, path = value.partition("=")
     if not sep or not name or not path:
-        raise ValueError(f"--model takes NAME=PATH (a model folder holding version folders). "
-                         f"Received: {value!r}")
+        raise ValueError(
+            f"--model takes NAME=PATH (a model folder holding version folders). Received: {value!r}"
+        )
     return name, path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the serve flags to `parser`."""
-    parser.add_argument("--model-base-path", default=None,
-                        help=f"serve every model folder in it (default: {DEFAULT_BASE_PATH} "
-                             "when no --model is given)")
-    parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
-                        help="serve the model folder PATH as NAME (repeatable)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8501, help="port (default: 8501, as TF Serving's REST)")
-    parser.add_argument("--poll-seconds", type=float, default=2.0,
-                        help="how often to look for new versions; 0: never (default: 2)")
-    parser.add_argument("--num-versions", type=int, default=1,
-                        help="serve the newest N loadable versions of each model (default: 1)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads that run model calls (default: 4)")
-    parser.add_argument("--batching", action="store_true",
-                        help="merge concurrent requests to one signature into one model call")
-    parser.add_argument("--batch-max-rows", type=int, default=64,
-                        help="with --batching: the most rows in a merged call (default: 64)")
-    parser.add_argument("--batch-timeout-ms", type=float, default=0.0,
-                        help="with --batching: wait this long for more requests (default: 0)")
-    parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024,
-                        help="larger request bodies get 413 (default: 8 MiB)")
-    parser.add_argument("--max-batch-size", type=int, default=4096,
-                        help="the most examples (or samples) per request (default: 4096)")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--model-base-path",
+        default=None,
+        help=f"serve every model folder in it (default: {DEFAULT_BASE_PATH} "
+        "when no --model is given)",
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="serve the model folder PATH as NAME (repeatable)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8501, help="port (default: 8501, as TF Serving's REST)"
+    )
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=2.0,
+        help="how often to look for new versions; 0: never (default: 2)",
+    )
+    parser.add_argument(
+        "--num-versions",
+        type=int,
+        default=1,
+        help="serve the newest N loadable versions of each model (default: 1)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads that run model calls (default: 4)"
+    )
+    parser.add_argument(
+        "--batching",
+        action="store_true",
+        help="merge concurrent requests to one signature into one model call",
+    )
+    parser.add_argument(
+        "--batch-max-rows",
+        type=int,
+        default=64,
+        help="with --batching: the most rows in a merged call (default: 64)",
+    )
+    parser.add_argument(
+        "--batch-timeout-ms",
+        type=float,
+        default=0.0,
+        help="with --batching: wait this long for more requests (default: 0)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=8 * 1024 * 1024,
+        help="larger request bodies get 413 (default: 8 MiB)",
+    )
+    parser.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=4096,
+        help="the most examples (or samples) per request (default: 4096)",
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
 
 
@@ -70,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     """Builds the model store from the flags and serves until interrupted."""
     from keras_rt.serving import ModelStore, serve
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be in 0..65535. Received: {args.port}")
     if args.batch_max_rows < 1:
@@ -81,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     base_path = args.model_base_path
     if base_path is None and not models:
         base_path = DEFAULT_BASE_PATH
-    store = ModelStore(base_path, models, num_versions=args.num_versions, poll_seconds=args.poll_seconds)
+    store = ModelStore(
+        base_path, models, num_versions=args.num_versions, poll_seconds=args.poll_seconds
+    )
     serve(
         store,
         host=args.host,

@@ -16,7 +16,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
 
@@ -26,13 +26,23 @@ COLUMNS = ("model", "dataset", "neg_elbo", "iwae_nll", "kl", "active_units", "tr
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the flags."""
     parser.add_argument("--models", default="all", help="comma-separated zoo models (default: all)")
-    parser.add_argument("--datasets", default="digits", help="comma-separated datasets (default: digits)")
-    parser.add_argument("--epochs", type=int, default=30, help="epoch budget for every model (default 30)")
+    parser.add_argument(
+        "--datasets", default="digits", help="comma-separated datasets (default: digits)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=30, help="epoch budget for every model (default 30)"
+    )
     parser.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
-    parser.add_argument("--iwae-samples", type=int, default=5000, help="k of the IWAE bound (default 5000)")
-    parser.add_argument("--iwae-max-examples", type=int, default=500, help="test examples for IWAE (default 500)")
+    parser.add_argument(
+        "--iwae-samples", type=int, default=5000, help="k of the IWAE bound (default 5000)"
+    )
+    parser.add_argument(
+        "--iwae-max-examples", type=int, default=500, help="test examples for IWAE (default 500)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--output-dir", default="runs/zoo-results", help="run folders (default runs/zoo-results)")
+    parser.add_argument(
+        "--output-dir", default="runs/zoo-results", help="run folders (default runs/zoo-results)"
+    )
     parser.add_argument("--data-dir", help="folder with Fashion-MNIST/MNIST IDX files")
     parser.add_argument("--json", metavar="PATH", help="write the rows as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="write the Markdown table")
@@ -60,22 +70,40 @@ def zoo_results(args: argparse.Namespace) -> list[dict]:
     for dataset in datasets:
         for model in models:
             print(f"== {model} on {dataset} ({args.epochs} epochs)", flush=True)
-            result = train(TrainConfig(
-                model=model, dataset=dataset, epochs=args.epochs, batch_size=args.batch_size,
-                binarized=dataset != "digits", seed=args.seed, data_dir=args.data_dir,
-                output_dir=os.path.join(args.output_dir, f"{model}-{dataset}"), export_dir=None,
-                plots=False, tensorboard=False, iwae_samples=args.iwae_samples,
-                iwae_max_examples=args.iwae_max_examples, verbose=0,
-            ))
+            result = train(
+                TrainConfig(
+                    model=model,
+                    dataset=dataset,
+                    epochs=args.epochs,
+                    batch_size=args.batch_size,
+                    binarized=dataset != "digits",
+                    seed=args.seed,
+                    data_dir=args.data_dir,
+                    output_dir=os.path.join(args.output_dir, f"{model}-{dataset}"),
+                    export_dir=None,
+                    plots=False,
+                    tensorboard=False,
+                    iwae_samples=args.iwae_samples,
+                    iwae_max_examples=args.iwae_max_examples,
+                    verbose=0,
+                )
+            )
             test = result.metrics["test"]
-            rows.append({
-                "model": model, "dataset": dataset, "epochs": args.epochs,
-                "neg_elbo": test["neg_elbo"], "iwae_nll": test.get("iwae_nll"),
-                "iwae_std_error": test.get("iwae_std_error"), "iwae_k": test.get("iwae_k"),
-                "iwae_examples": test.get("examples"), "kl": test["kl"],
-                "active_units": test.get("active_units"),
-                "train_seconds": result.metrics["training"]["seconds"],
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "dataset": dataset,
+                    "epochs": args.epochs,
+                    "neg_elbo": test["neg_elbo"],
+                    "iwae_nll": test.get("iwae_nll"),
+                    "iwae_std_error": test.get("iwae_std_error"),
+                    "iwae_k": test.get("iwae_k"),
+                    "iwae_examples": test.get("examples"),
+                    "kl": test["kl"],
+                    "active_units": test.get("active_units"),
+                    "train_seconds": result.metrics["training"]["seconds"],
+                }
+            )
             print(format_markdown(rows[-1:]), flush=True)
     return rows
 

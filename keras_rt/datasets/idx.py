@@ -165,9 +165,7 @@ def has_idx_files(data_dir: str | os.PathLike) -> bool:
     """Whether `data_dir` is a directory holding all four standard IDX files."""
     path = Path(data_dir).expanduser()
     return path.is_dir() and all(
-        find_idx_file(path, stem) is not None
-        for stems in IDX_FILES.values()
-        for stem in stems
+        find_idx_file(path, stem) is not None for stems in IDX_FILES.values() for stem in stems
     )
 
 
@@ -218,8 +216,7 @@ def load_idx_directory(
             )
         if labels.ndim != 1:
             raise CorruptDatasetError(
-                f"{found[labels_stem]}: expected labels of rank 1 (N,), "
-                f"found shape {labels.shape}"
+                f"{found[labels_stem]}: expected labels of rank 1 (N,), found shape {labels.shape}"
             )
         if len(images) != len(labels):
             raise CorruptDatasetError(

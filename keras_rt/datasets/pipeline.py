@@ -23,7 +23,7 @@ and one vectorized op per batch instead of one per image.
 from __future__ import annotations
 
 import numbers
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -90,8 +90,7 @@ def seeded_split(
     taken = sum(sizes.values())
     if taken >= n:
         raise ValueError(
-            f"Cannot carve {dict(sizes)} out of {n} examples: nothing would "
-            "be left for training."
+            f"Cannot carve {dict(sizes)} out of {n} examples: nothing would be left for training."
         )
     permutation = np.random.default_rng([seed, _SPLIT_STREAM]).permutation(n)
     splits = {}
@@ -128,9 +127,7 @@ def _binarize(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return tf.cast(uniform < x, x.dtype)
 
 
-def dynamic_binarize(
-    dataset: tf.data.Dataset, seed: int, with_labels: bool
-) -> tf.data.Dataset:
+def dynamic_binarize(dataset: tf.data.Dataset, seed: int, with_labels: bool) -> tf.data.Dataset:
     """Maps a fresh Bernoulli draw over `dataset`'s images, new every epoch.
 
     Args:
@@ -142,9 +139,7 @@ def dynamic_binarize(
     Returns:
         The dataset with `x` replaced by float 0/1 draws.
     """
-    seeds = tf.data.Dataset.random(
-        seed=seed, rerandomize_each_iteration=True
-    ).batch(2)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     zipped = tf.data.Dataset.zip((dataset, seeds))
     if with_labels:
         fn = lambda xy, s: (_binarize(xy[0], s), xy[1])  # noqa: E731
@@ -190,9 +185,7 @@ def train_pipeline(
         )
     dataset = dataset.batch(batch_size)
     if binarized:
-        dataset = dynamic_binarize(
-            dataset, seed + _BINARIZATION_SEED_OFFSET, with_labels
-        )
+        dataset = dynamic_binarize(dataset, seed + _BINARIZATION_SEED_OFFSET, with_labels)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -218,25 +211,15 @@ def check_positive_int(name: str, value: object, allow_none: bool = False) -> No
     """Raises `ValueError('... Received: name=value')` unless `value` > 0."""
     if value is None and allow_none:
         return
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value <= 0
-    ):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         expected = "a positive integer" + (" or None" if allow_none else "")
         raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
 
 
 def check_seed(name: str, value: object) -> None:
     """Raises `ValueError('... Received: name=value')` unless `value` >= 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < 0
-    ):
-        raise ValueError(
-            f"`{name}` must be a non-negative integer. Received: {name}={value!r}"
-        )
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
 
 
 def check_bool(name: str, value: object) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -142,9 +142,7 @@ def register_dataset(
             f"overwrite=True to replace it. Received: name={name!r}"
         )
     if len(tuple(image_shape)) != 3:
-        raise ValueError(
-            f"`image_shape` must be (H, W, C). Received: image_shape={image_shape!r}"
-        )
+        raise ValueError(f"`image_shape` must be (H, W, C). Received: image_shape={image_shape!r}")
     check_positive_int("num_classes", num_classes)
     check_positive_int("validation_size", validation_size)
     check_positive_int("test_size", test_size, allow_none=True)
@@ -167,8 +165,7 @@ def get_dataset_spec(name: str) -> DatasetSpec:
         return DATASETS[name]
     except (KeyError, TypeError):
         raise ValueError(
-            f"Unknown data set. Valid names: {', '.join(sorted(DATASETS))}. "
-            f"Received: name={name!r}"
+            f"Unknown data set. Valid names: {', '.join(sorted(DATASETS))}. Received: name={name!r}"
         ) from None
 
 
@@ -400,9 +397,7 @@ def load_dataset(
         shuffle=shuffle,
     )
     evals = {
-        split: eval_pipeline(
-            *processed[split], batch_size=batch_size, with_labels=with_labels
-        )
+        split: eval_pipeline(*processed[split], batch_size=batch_size, with_labels=with_labels)
         for split in ("validation", "test")
     }
     return DatasetSplits(

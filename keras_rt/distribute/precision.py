@@ -19,6 +19,8 @@ def set_mixed_precision(name: str = "off") -> str:
         name: "off", "mixed_float16" or "mixed_bfloat16".
     """
     if name not in POLICIES:
-        raise ValueError(f"Unknown mixed precision mode. Received: {name!r}. Valid: {sorted(POLICIES)}")
+        raise ValueError(
+            f"Unknown mixed precision mode. Received: {name!r}. Valid: {sorted(POLICIES)}"
+        )
     keras.mixed_precision.set_global_policy(POLICIES[name])
     return POLICIES[name]

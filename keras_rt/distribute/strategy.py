@@ -57,14 +57,20 @@ def parse_tf_config(text: str | None = None) -> dict:
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON ({error}). Received: TF_CONFIG={text!r}") from None
+        raise ValueError(
+            f"TF_CONFIG is not valid JSON ({error}). Received: TF_CONFIG={text!r}"
+        ) from None
     if not isinstance(config, dict):
         raise ValueError(f"TF_CONFIG must be a JSON object. Received: TF_CONFIG={text!r}")
     cluster, task = config.get("cluster"), config.get("task")
     if not isinstance(cluster, dict) or not cluster:
-        raise ValueError(f"TF_CONFIG needs a non-empty 'cluster' object. Received: TF_CONFIG={text!r}")
+        raise ValueError(
+            f"TF_CONFIG needs a non-empty 'cluster' object. Received: TF_CONFIG={text!r}"
+        )
     for job, addresses in cluster.items():
-        if not isinstance(addresses, list) or not all(isinstance(a, str) and ":" in a for a in addresses):
+        if not isinstance(addresses, list) or not all(
+            isinstance(a, str) and ":" in a for a in addresses
+        ):
             raise ValueError(
                 f"TF_CONFIG cluster job {job!r} must be a list of 'host:port' strings. "
                 f"Received: {addresses!r}"
@@ -75,7 +81,9 @@ def parse_tf_config(text: str | None = None) -> dict:
         )
     job, index = task["type"], task["index"]
     if job not in cluster:
-        raise ValueError(f"TF_CONFIG task type {job!r} is not a job of the cluster {sorted(cluster)}.")
+        raise ValueError(
+            f"TF_CONFIG task type {job!r} is not a job of the cluster {sorted(cluster)}."
+        )
     if not isinstance(index, int) or not 0 <= index < len(cluster[job]):
         raise ValueError(
             f"TF_CONFIG task index must be an integer in [0, {len(cluster[job])}) for job {job!r}. "
@@ -114,7 +122,9 @@ def make_strategy(name: str = "default") -> tf.distribute.Strategy:
     ...     model = build_model()
     """
     if name not in STRATEGIES:
-        raise ValueError(f"Unknown strategy. Received: strategy={name!r}. Valid: {list(STRATEGIES)}")
+        raise ValueError(
+            f"Unknown strategy. Received: strategy={name!r}. Valid: {list(STRATEGIES)}"
+        )
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":

@@ -15,7 +15,7 @@ Reference:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import tensorflow as tf
 
@@ -57,8 +57,6 @@ def antithetic_uniform(
         num_samples = check_num_samples(num_samples)
         shape = _static_shape(shape)
         half = (num_samples + 1) // 2
-        u = tf.random.stateless_uniform(
-            [half] + shape, seed=sanitize_seed(seed), dtype=tf.float64
-        )
+        u = tf.random.stateless_uniform([half] + shape, seed=sanitize_seed(seed), dtype=tf.float64)
         u = tf.concat([u, 1.0 - u], axis=0)[:num_samples]
         return _clip_open_unit(u, dtype)

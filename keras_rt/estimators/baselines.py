@@ -27,7 +27,8 @@ References:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import tensorflow as tf
 
@@ -174,5 +175,5 @@ class MovingAverageBaseline(tf.Module):
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> "MovingAverageBaseline":
+    def from_config(cls, config: dict) -> MovingAverageBaseline:
         return cls(**config)

@@ -30,7 +30,8 @@ distribution's batch shape.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -40,7 +41,7 @@ from keras_rt.api_export import keras_rt_export
 
 tfd = tfp.distributions
 
-Seed = Union[int, Sequence[int], tf.Tensor, None]
+Seed = int | Sequence[int] | tf.Tensor | None
 ObjectiveFn = Callable[[tf.Tensor], tf.Tensor]
 DistributionFn = Callable[..., tfd.Distribution]
 Estimator = Callable[..., list]
@@ -48,9 +49,7 @@ Estimator = Callable[..., list]
 
 def as_param_list(params: Any) -> list[tf.Tensor]:
     """Converts `params` (one tensor or a sequence) to a list of float tensors."""
-    if isinstance(params, (tf.Tensor, tf.Variable)) or not isinstance(
-        params, (list, tuple)
-    ):
+    if isinstance(params, (tf.Tensor, tf.Variable)) or not isinstance(params, (list, tuple)):
         params = [params]
     if not params:
         raise ValueError("`params` is empty: pass at least one parameter tensor.")
@@ -114,8 +113,7 @@ def build_distribution(dist_fn: DistributionFn, params: Sequence[tf.Tensor]) -> 
     dist = dist_fn(*params)
     if not isinstance(dist, tfd.Distribution):
         raise ValueError(
-            "dist_fn must return a tfp.distributions.Distribution; "
-            f"Received: {type(dist).__name__}"
+            f"dist_fn must return a tfp.distributions.Distribution; Received: {type(dist).__name__}"
         )
     return dist
 

@@ -53,9 +53,7 @@ def _relaxed_straight_through(
         gumbel = -tf.math.log(-tf.math.log(u))
         scores = logits + gumbel
         soft = tf.nn.softmax(scores / tf.cast(temperature, logits.dtype), axis=-1)
-        hard = tf.one_hot(
-            tf.argmax(scores, axis=-1), tf.shape(logits)[-1], dtype=logits.dtype
-        )
+        hard = tf.one_hot(tf.argmax(scores, axis=-1), tf.shape(logits)[-1], dtype=logits.dtype)
         return hard + soft - tf.stop_gradient(soft)
     if isinstance(dist, tfd.Bernoulli):
         logits = dist.logits_parameter()
@@ -125,9 +123,7 @@ def straight_through_gumbel_softmax(
     """
     with tf.name_scope("straight_through_gumbel_softmax"):
         if not float(temperature) > 0.0:
-            raise ValueError(
-                f"temperature must be > 0; Received: temperature={temperature}"
-            )
+            raise ValueError(f"temperature must be > 0; Received: temperature={temperature}")
         originals = params
         params = core.as_param_list(params)
         num_samples = core.check_num_samples(num_samples)

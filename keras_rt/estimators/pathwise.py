@@ -91,15 +91,16 @@ def _draw(
     base = _scalar_event_base(dist)
     shape = base.batch_shape
     if not shape.is_fully_defined():
-        raise ValueError(
-            f"noise={noise!r} needs a static batch shape; Received: {shape}"
-        )
+        raise ValueError(f"noise={noise!r} needs a static batch shape; Received: {shape}")
     point_shape = shape.as_list()[1:]  # drop the leading sample axis
     if noise == "antithetic":
         u = antithetic_uniform(num_samples, point_shape, seed=seed, dtype=base.dtype)
     else:
         u = randomized_sobol_uniform(
-            num_samples, point_shape, seed=seed, joint_ndims=qmc_joint_ndims,
+            num_samples,
+            point_shape,
+            seed=seed,
+            joint_ndims=qmc_joint_ndims,
             dtype=base.dtype,
         )
     return _quantile(base, u)
@@ -243,6 +244,11 @@ def pathwise_qmc(
     ...                      [tf.constant(2.0)], 1024, seed=0)
     """
     return pathwise(
-        f, dist_fn, params, num_samples, seed=seed, noise="qmc",
+        f,
+        dist_fn,
+        params,
+        num_samples,
+        seed=seed,
+        noise="qmc",
         qmc_joint_ndims=joint_ndims,
     )

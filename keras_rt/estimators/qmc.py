@@ -27,7 +27,7 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -117,8 +117,11 @@ def randomized_sobol_uniform(
         # triangular, unit diagonal, random below. Column k of M is stored
         # as one integer per (group, dim): [32, G, D].
         random_bits = tf.random.stateless_uniform(
-            [_BITS, groups, dim], seed=matrix_seed, minval=0,
-            maxval=2**_BITS, dtype=tf.int64,
+            [_BITS, groups, dim],
+            seed=matrix_seed,
+            minval=0,
+            maxval=2**_BITS,
+            dtype=tf.int64,
         )
         scrambled = tf.zeros([num_samples, groups, dim], tf.int64)
         for k in range(_BITS):

@@ -18,7 +18,7 @@ estimator). A baseline `b` (see `keras_rt.estimators.baselines`) replaces
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import tensorflow as tf
 
@@ -30,7 +30,7 @@ from keras_rt.estimators.baselines import (
     optimal_constant_baseline,
 )
 
-Baseline = Union[None, float, tf.Tensor, str, MovingAverageBaseline]
+Baseline = None | float | tf.Tensor | str | MovingAverageBaseline
 BASELINE_NAMES = ("rloo", "optimal")
 
 
@@ -42,9 +42,9 @@ def _validate_baseline(baseline: Baseline, num_samples: int) -> None:
                 f"of {BASELINE_NAMES}; Received: baseline={baseline!r}"
             )
         core.check_num_samples(
-            num_samples, 2,
-            f" with baseline={baseline!r} (each sample's baseline comes from the "
-            "other samples)",
+            num_samples,
+            2,
+            f" with baseline={baseline!r} (each sample's baseline comes from the other samples)",
         )
 
 
@@ -126,9 +126,7 @@ def score_function(
         x = tf.stop_gradient(base.sample(num_samples, seed=seed))
         tiled = core.tile_params(params, num_samples)
         if local_signals:
-            return _local_signal_gradients(
-                f, dist_fn, base, tiled, x, num_samples, baseline
-            )
+            return _local_signal_gradients(f, dist_fn, base, tiled, x, num_samples, baseline)
         values = tf.stop_gradient(core.check_per_sample_values(f(x), num_samples))
 
         with tf.GradientTape() as tape:

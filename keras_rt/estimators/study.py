@@ -27,8 +27,9 @@ from __future__ import annotations
 import math
 import time
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -93,9 +94,7 @@ def _check_sizes(sizes: Sequence[int], reps: int) -> list[int]:
         raise ValueError("sizes is empty; Received: sizes=[]")
     bad = [n for n in sizes if n < 2]
     if bad:
-        raise ValueError(
-            f"every sample size must be >= 2 (RLOO needs 2); Received: sizes={sizes}"
-        )
+        raise ValueError(f"every sample size must be >= 2 (RLOO needs 2); Received: sizes={sizes}")
     if reps < 2:
         raise ValueError(f"reps must be >= 2 to measure a variance; Received: reps={reps}")
     return sizes
@@ -151,8 +150,14 @@ def run_toy_study(
         estimator, options = table[name]
         for n in sizes:
             [stats] = gradient_variance(
-                estimator, f, dist_fn, params, n, num_repeats=reps,
-                seed=_seed_for(seed, name, n), **options,
+                estimator,
+                f,
+                dist_fn,
+                params,
+                n,
+                num_repeats=reps,
+                seed=_seed_for(seed, name, n),
+                **options,
             )
             variance = float(stats.variance)
             results.append(
@@ -284,9 +289,7 @@ def _fmt_ratio(x: float | None, spec: str = ".4g") -> str:
     return _fmt(x, spec)
 
 
-def format_table(
-    study: dict[str, Any], timings: dict[str, float] | None = None
-) -> str:
+def format_table(study: dict[str, Any], timings: dict[str, float] | None = None) -> str:
     """The study as a plain-text table, plus ratios and timings.
 
     Args:
@@ -384,8 +387,14 @@ def plot_variance(study: dict[str, Any], path: str | Path) -> Path:
         if pts:
             ax.plot(*zip(*pts), marker=marker, color=color, label=name)
         if len(pts) < len(rows):
-            ax.plot([], [], marker=marker, color=color, linestyle="none",
-                    label=f"{name}: variance ~ 0 (exact), not drawn")
+            ax.plot(
+                [],
+                [],
+                marker=marker,
+                color=color,
+                linestyle="none",
+                label=f"{name}: variance ~ 0 (exact), not drawn",
+            )
     analytic = study["analytic_per_sample_variance"]
     labels = {
         "score_function": "score function",
@@ -397,7 +406,11 @@ def plot_variance(study: dict[str, Any], path: str | Path) -> Path:
     for key, v in analytic.items():
         color = colors.get(key, _STYLES.get(key, ("k", ""))[0])
         ax.plot(
-            sizes, [v / n for n in sizes], "--", color=color, alpha=0.6,
+            sizes,
+            [v / n for n in sizes],
+            "--",
+            color=color,
+            alpha=0.6,
             label=f"analytic {labels.get(key, key)}: {v:g}/N",
         )
     ax.set_xscale("log")

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -70,12 +71,16 @@ def init_vae_params(
     """
     rng = np.random.default_rng(seed)
     enc = [
-        _glorot(rng, input_dim, hidden), np.zeros(hidden, np.float32),
-        _glorot(rng, hidden, 2 * latent_dim), np.zeros(2 * latent_dim, np.float32),
+        _glorot(rng, input_dim, hidden),
+        np.zeros(hidden, np.float32),
+        _glorot(rng, hidden, 2 * latent_dim),
+        np.zeros(2 * latent_dim, np.float32),
     ]
     dec = [
-        _glorot(rng, latent_dim, hidden), np.zeros(hidden, np.float32),
-        _glorot(rng, hidden, input_dim), np.zeros(input_dim, np.float32),
+        _glorot(rng, latent_dim, hidden),
+        np.zeros(hidden, np.float32),
+        _glorot(rng, hidden, input_dim),
+        np.zeros(input_dim, np.float32),
     ]
     return [tf.constant(p) for p in enc], [tf.constant(p) for p in dec]
 
@@ -269,7 +274,13 @@ def run_vae_study(
         for n in sizes:
             key = tf.constant([seed, zlib.crc32(f"vae/{name}/{n}".encode()) & 0x7FFFFFFF])
             stats = gradient_variance(
-                estimator, objective, dist_fn, params, n, num_repeats=reps, seed=key,
+                estimator,
+                objective,
+                dist_fn,
+                params,
+                n,
+                num_repeats=reps,
+                seed=key,
                 **options,
             )
             results.append(
@@ -291,11 +302,14 @@ def run_vae_study(
         r["mean_error_norm"] = float(np.linalg.norm(mean - reference))
         r["snr"] = (
             reference_norm / math.sqrt(r["total_variance"])
-            if r["total_variance"] > 0 else float("inf")
+            if r["total_variance"] > 0
+            else float("inf")
         )
         ref = by_cell.get(("pathwise", r["n"]))
         r["variance_ratio_to_pathwise"] = (
-            r["total_variance"] / ref["total_variance"] if ref and ref["total_variance"] > 0 else None
+            r["total_variance"] / ref["total_variance"]
+            if ref and ref["total_variance"] > 0
+            else None
         )
     return {
         "latent_dim": latent_dim,

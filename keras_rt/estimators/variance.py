@@ -80,8 +80,7 @@ def summarize_draws(draws: tf.Tensor, num_samples: int = 1) -> GradientStats:
         repeats = draws.shape[0]
         if repeats is not None and repeats < 2:
             raise ValueError(
-                f"need at least 2 repeated estimates to measure a variance; "
-                f"Received: {repeats}"
+                f"need at least 2 repeated estimates to measure a variance; Received: {repeats}"
             )
         r = tf.cast(tf.shape(draws)[0], draws.dtype)
         mean = tf.reduce_mean(draws, axis=0)

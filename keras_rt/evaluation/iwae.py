@@ -10,7 +10,7 @@ The k samples are drawn in chunks so memory stays bounded.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import tensorflow as tf
@@ -97,7 +97,8 @@ def evaluate_iwae(
     for i, batch in enumerate(batches):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         if max_examples is not None:
-            x = tf.nest.map_structure(lambda t: t[: max_examples - seen], x)
+            remaining = max_examples - seen
+            x = tf.nest.map_structure(lambda t, n=remaining: t[:n], x)
         size = int(tf.nest.flatten(x)[0].shape[0])
         if size == 0:
             break
@@ -122,5 +123,7 @@ def evaluate_iwae(
         "iwae_log_likelihood": float(values.mean()),
         "iwae_k": num_samples,
         "examples": int(values.size),
-        "iwae_std_error": float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else 0.0,
+        "iwae_std_error": float(values.std(ddof=1) / math.sqrt(values.size))
+        if values.size > 1
+        else 0.0,
     }

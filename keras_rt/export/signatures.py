@@ -20,7 +20,7 @@ input specs come from the model (`data_specs`, `decode_specs`,
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import tensorflow as tf
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import tensorflow as tf
@@ -47,9 +47,7 @@ FAMILIES: dict[str, Family] = {
     "laplace": Family(tfd.Laplace, ("loc", "scale"), (_identity, _positive), "reparameterized"),
     "logistic": Family(tfd.Logistic, ("loc", "scale"), (_identity, _positive), "reparameterized"),
     "exponential": Family(tfd.Exponential, ("rate",), (_positive,), "reparameterized"),
-    "gamma": Family(
-        tfd.Gamma, ("concentration", "rate"), (_positive, _positive), "implicit"
-    ),
+    "gamma": Family(tfd.Gamma, ("concentration", "rate"), (_positive, _positive), "implicit"),
     "beta": Family(
         tfd.Beta, ("concentration1", "concentration0"), (_positive, _positive), "implicit"
     ),
@@ -173,9 +171,7 @@ class DistributionSampling(keras.layers.Layer):
         """The TFP distribution for raw (unconstrained) parameter tensors."""
         tensors = self._as_list(inputs)
         kwargs = {}
-        for name, constrain, tensor in zip(
-            self._family.params, self._family.constraints, tensors
-        ):
+        for name, constrain, tensor in zip(self._family.params, self._family.constraints, tensors):
             check_float_dtype(name, tensor)
             kwargs[name] = constrain(ops.cast(tensor, "float32"))
         return self._family.make(**kwargs)
@@ -194,8 +190,10 @@ class DistributionSampling(keras.layers.Layer):
         return ops.cast(z, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape[0]) if isinstance(input_shape[0], (list, tuple)) else tuple(
-            input_shape
+        shape = (
+            tuple(input_shape[0])
+            if isinstance(input_shape[0], (list, tuple))
+            else tuple(input_shape)
         )
         if self.num_samples is None:
             return shape

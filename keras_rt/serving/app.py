@@ -75,13 +75,19 @@ def create_app(
         batch_max_rows: the most rows in a merged call.
         batch_timeout_ms: how long a merged call waits for more requests.
     """
-    for name, value, low in (("max_body_bytes", max_body_bytes, 1), ("max_batch_size", max_batch_size, 1),
-                             ("threads", threads, 1)):
+    for name, value, low in (
+        ("max_body_bytes", max_body_bytes, 1),
+        ("max_batch_size", max_batch_size, 1),
+        ("threads", threads, 1),
+    ):
         if value < low:
             raise ValueError(f"`{name}` must be >= {low}. Received: {name}={value}")
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="keras-rt-predict")
-    batcher = (Batcher(executor, max_rows=batch_max_rows, timeout_s=batch_timeout_ms / 1000.0)
-               if batching else None)
+    batcher = (
+        Batcher(executor, max_rows=batch_max_rows, timeout_s=batch_timeout_ms / 1000.0)
+        if batching
+        else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -90,16 +96,19 @@ def create_app(
             await batcher.close()
         executor.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="keras-rt serving", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="keras-rt serving", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.store = store
     app.state.batcher = batcher
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
-            message = (f"Malformed request: {request.method} {request.url.path}; expected "
-                       "/v1/models/NAME[/versions/N][/metadata] or /v1/models/NAME[/versions/N]:predict")
+            message = (
+                f"Malformed request: {request.method} {request.url.path}; expected "
+                "/v1/models/NAME[/versions/N][/metadata] or /v1/models/NAME[/versions/N]:predict"
+            )
         elif error.status_code == 405:
             message = f"Method {request.method} is not allowed on {request.url.path}"
         else:
@@ -120,7 +129,9 @@ def create_app(
                 break  # stop reading; the connection is closed after the answer
         if size > max_body_bytes:
             # The body was read (up to a bound) so the client sees this answer.
-            raise PayloadTooLarge(f"The request body is over the server's limit of {max_body_bytes} bytes")
+            raise PayloadTooLarge(
+                f"The request body is over the server's limit of {max_body_bytes} bytes"
+            )
         return b"".join(chunks)
 
     async def predict(request: Request, name: str, version: str | None) -> Response:
@@ -129,12 +140,18 @@ def create_app(
             servable = store.get(name, version)
             loop = asyncio.get_running_loop()
             if batcher is None:
-                payload = await loop.run_in_executor(executor, predict_sync, servable, body, max_batch_size)
+                payload = await loop.run_in_executor(
+                    executor, predict_sync, servable, body, max_batch_size
+                )
             else:
-                decoded = rest.decode_predict(rest.parse_json(body), servable, max_batch_size=max_batch_size)
+                decoded = rest.decode_predict(
+                    rest.parse_json(body), servable, max_batch_size=max_batch_size
+                )
                 signature = decoded.signature
                 if signature.batchable and decoded.rows:
-                    outputs = await batcher.call((name, signature.name), signature, decoded.arrays, decoded.rows)
+                    outputs = await batcher.call(
+                        (name, signature.name), signature, decoded.arrays, decoded.rows
+                    )
                 else:
                     outputs = await loop.run_in_executor(executor, signature, decoded.arrays)
                 payload = rest.encode_predictions(outputs, decoded)
@@ -156,8 +173,11 @@ def create_app(
     @app.post("/v1/models/{name}:{method}")
     @app.post("/v1/models/{name}/versions/{version}:{method}")
     async def other_method(name: str, method: str, version: str | None = None) -> Response:
-        return error_response(400, f"Unsupported method ':{method[:40]}'; keras-rt signatures are "
-                                   "predict signatures: use ':predict'")
+        return error_response(
+            400,
+            f"Unsupported method ':{method[:40]}'; keras-rt signatures are "
+            "predict signatures: use ':predict'",
+        )
 
     def answer(make) -> Response:
         try:

@@ -53,8 +53,9 @@ class Batcher:
         self.batches = 0  # merged calls made (for tests and the benchmark)
         self.requests = 0
 
-    async def call(self, key: Any, signature: SignatureInfo, arrays: dict[str, np.ndarray],
-                   rows: int) -> dict[str, np.ndarray]:
+    async def call(
+        self, key: Any, signature: SignatureInfo, arrays: dict[str, np.ndarray], rows: int
+    ) -> dict[str, np.ndarray]:
         loop = asyncio.get_running_loop()
         queue = self._queues.get(key)
         if queue is None:
@@ -127,14 +128,18 @@ def _run_batch(batch: list[_Item]) -> list[tuple[bool, Any]]:
     signature = batch[0].signature
     if len(batch) > 1:
         try:
-            merged = {name: np.concatenate([item.arrays[name] for item in batch], axis=0)
-                      for name in signature.inputs}
+            merged = {
+                name: np.concatenate([item.arrays[name] for item in batch], axis=0)
+                for name in signature.inputs
+            }
             outputs = signature(merged)
             total = sum(item.rows for item in batch)
             if all(v.ndim >= 1 and v.shape[0] == total for v in outputs.values()):
                 bounds = np.cumsum([item.rows for item in batch])[:-1]
                 split = {name: np.split(value, bounds) for name, value in outputs.items()}
-                return [(True, {name: split[name][i] for name in outputs}) for i in range(len(batch))]
+                return [
+                    (True, {name: split[name][i] for name in outputs}) for i in range(len(batch))
+                ]
         except Exception:  # noqa: BLE001 - retried one by one so a bad request fails alone
             pass
     results: list[tuple[bool, Any]] = []

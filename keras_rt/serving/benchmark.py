@@ -19,7 +19,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,25 +42,37 @@ def _summary(latencies: list[float], wall: float, failures: int) -> dict[str, fl
     }
 
 
-def example_body(num_features: int = 64, *, seed: int = 0, signature: str = "serving_default") -> bytes:
+def example_body(
+    num_features: int = 64, *, seed: int = 0, signature: str = "serving_default"
+) -> bytes:
     """One single-instance row-format request body (random pixels in [0, 1])."""
     x = np.random.RandomState(seed).rand(1, num_features).round(4).tolist()
     return json.dumps({"signature_name": signature, "instances": x}).encode()
 
 
-def time_in_process(version_dir: str, body: bytes, *, signature: str = "serving_default",
-                    calls: int = 2000, warmup: int = 100) -> dict[str, dict[str, float]]:
+def time_in_process(
+    version_dir: str,
+    body: bytes,
+    *,
+    signature: str = "serving_default",
+    calls: int = 2000,
+    warmup: int = 100,
+) -> dict[str, dict[str, float]]:
     """Times the loaded SavedModel's signature called directly, and with the JSON round trip."""
     from keras_rt.serving.app import DEFAULT_MAX_BATCH_SIZE, predict_sync
     from keras_rt.serving.rest import decode_predict, parse_json
     from keras_rt.serving.servable import Servable
 
     servable = Servable.load("bench", 0, version_dir)
-    arrays = decode_predict(parse_json(body), servable, max_batch_size=DEFAULT_MAX_BATCH_SIZE).arrays
+    arrays = decode_predict(
+        parse_json(body), servable, max_batch_size=DEFAULT_MAX_BATCH_SIZE
+    ).arrays
     fn = servable.signature(signature)
     results = {}
-    for label, call in (("signature call", lambda: fn(arrays)),
-                        ("JSON + call", lambda: predict_sync(servable, body, DEFAULT_MAX_BATCH_SIZE))):
+    for label, call in (
+        ("signature call", lambda: fn(arrays)),
+        ("JSON + call", lambda: predict_sync(servable, body, DEFAULT_MAX_BATCH_SIZE)),
+    ):
         for _ in range(warmup):
             call()
         latencies = []
@@ -72,8 +85,17 @@ def time_in_process(version_dir: str, body: bytes, *, signature: str = "serving_
     return results
 
 
-def http_load(host: str, port: int, path: str, body: bytes, *, clients: int, requests: int,
-              warmup: int = 20, timeout: float = 10.0) -> dict[str, float]:
+def http_load(
+    host: str,
+    port: int,
+    path: str,
+    body: bytes,
+    *,
+    clients: int,
+    requests: int,
+    warmup: int = 20,
+    timeout: float = 10.0,
+) -> dict[str, float]:
     """`requests` POSTs in total from `clients` keep-alive connections; latency and req/s.
 
     A request fails when it raises, times out or answers anything but 200.
@@ -133,11 +155,29 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextlib.contextmanager
-def server_process(model_dir: str, name: str, *, port: int, extra_args: Sequence[str] = (),
-                   start_timeout: float = 120.0) -> Iterator[subprocess.Popen]:
+def server_process(
+    model_dir: str,
+    name: str,
+    *,
+    port: int,
+    extra_args: Sequence[str] = (),
+    start_timeout: float = 120.0,
+) -> Iterator[subprocess.Popen]:
     """Runs `python -m keras_rt.cli.serve --model NAME=DIR` until the block ends."""
-    command = [sys.executable, "-m", "keras_rt.cli.serve", "--model", f"{name}={model_dir}",
-               "--port", str(port), "--poll-seconds", "0", "--log-level", "warning", *extra_args]
+    command = [
+        sys.executable,
+        "-m",
+        "keras_rt.cli.serve",
+        "--model",
+        f"{name}={model_dir}",
+        "--port",
+        str(port),
+        "--poll-seconds",
+        "0",
+        "--log-level",
+        "warning",
+        *extra_args,
+    ]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -167,9 +207,16 @@ def server_process(model_dir: str, name: str, *, port: int, extra_args: Sequence
             process.wait()
 
 
-def run_benchmark(model_dir: str, *, name: str = "mlp_vae", clients: Sequence[int] = (1, 8),
-                  requests: int = 2000, modes: Sequence[str] = ("plain", "batching"),
-                  signature: str = "serving_default", threads: int = 4) -> dict[str, Any]:
+def run_benchmark(
+    model_dir: str,
+    *,
+    name: str = "mlp_vae",
+    clients: Sequence[int] = (1, 8),
+    requests: int = 2000,
+    modes: Sequence[str] = ("plain", "batching"),
+    signature: str = "serving_default",
+    threads: int = 4,
+) -> dict[str, Any]:
     """Benchmarks predict on the newest version in `model_dir` (e.g. `saved_models/mlp_vae`).
 
     Returns a JSON-ready dict: `in_process` (per-call cost) and `http` rows
@@ -177,14 +224,18 @@ def run_benchmark(model_dir: str, *, name: str = "mlp_vae", clients: Sequence[in
     """
     versions = version_folders(model_dir)
     if not versions:
-        raise FileNotFoundError(f"No version folders in {model_dir!r}; export a model first "
-                                "(python scripts/train.py --model mlp_vae --dataset digits ...)")
+        raise FileNotFoundError(
+            f"No version folders in {model_dir!r}; export a model first "
+            "(python scripts/train.py --model mlp_vae --dataset digits ...)"
+        )
     version_dir = versions[max(versions)]
     from keras_rt.serving.servable import Servable
 
     inputs = Servable.load(name, 0, version_dir).signature(signature).inputs
     if len(inputs) != 1 or not next(iter(inputs.values())).batched:
-        raise ValueError(f"Benchmark a signature with one batched input; {signature!r} has {list(inputs)}")
+        raise ValueError(
+            f"Benchmark a signature with one batched input; {signature!r} has {list(inputs)}"
+        )
     shape = next(iter(inputs.values())).shape
     body = example_body(int(np.prod(shape[1:])), signature=signature)
     result: dict[str, Any] = {
@@ -214,10 +265,14 @@ def format_table(result: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for label, row in result["in_process"].items():
-        lines.append(f"| in-process: {label} | 1 | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | "
-                     f"{row['req_per_s']:.0f} | - |")
+        lines.append(
+            f"| in-process: {label} | 1 | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | "
+            f"{row['req_per_s']:.0f} | - |"
+        )
     for row in result["http"]:
         label = "HTTP predict" + (" --batching" if row["mode"] == "batching" else "")
-        lines.append(f"| {label} | {row['clients']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-                     f"{row['req_per_s']:.0f} | {row['failures']} |")
+        lines.append(
+            f"| {label} | {row['clients']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{row['req_per_s']:.0f} | {row['failures']} |"
+        )
     return "\n".join(lines)

@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import threading
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from keras_rt.serving.errors import NotFound
 from keras_rt.serving.servable import Servable
@@ -164,8 +164,11 @@ class ModelStore:
                 entries = []
             for entry in entries:
                 path = os.path.join(self.base_path, entry)
-                if (MODEL_NAME_RE.match(entry) and os.path.isdir(path)
-                        and _inside(path, self.base_path)):
+                if (
+                    MODEL_NAME_RE.match(entry)
+                    and os.path.isdir(path)
+                    and _inside(path, self.base_path)
+                ):
                     dirs[entry] = path
         dirs.update(self.explicit)
         return dirs
@@ -211,20 +214,34 @@ class ModelStore:
                 continue
             fingerprint = _fingerprint(path)
             old = status.get(version)
-            if old is not None and old.state == "END" and old.error_code != "OK" \
-                    and old.fingerprint == fingerprint:
+            if (
+                old is not None
+                and old.state == "END"
+                and old.error_code != "OK"
+                and old.fingerprint == fingerprint
+            ):
                 continue  # broken and unchanged: skip it, keep serving older versions
             try:
                 servable = self._loader(name, version, path)
             except Exception as error:  # noqa: BLE001 - any load failure is reported
                 message = f"{type(error).__name__}: {error}".strip()
                 first_line = message.splitlines()[0] if message else type(error).__name__
-                logger.error("Model %s: version %d failed to load from %s: %s",
-                             name, version, path, first_line)
+                logger.error(
+                    "Model %s: version %d failed to load from %s: %s",
+                    name,
+                    version,
+                    path,
+                    first_line,
+                )
                 status[version] = VersionStatus(version, "END", "UNKNOWN", first_line, fingerprint)
                 continue
-            logger.info("Model %s: version %d loaded from %s (signatures: %s)",
-                        name, version, path, ", ".join(servable.signatures))
+            logger.info(
+                "Model %s: version %d loaded from %s (signatures: %s)",
+                name,
+                version,
+                path,
+                ", ".join(servable.signatures),
+            )
             serving[version] = servable
             status[version] = VersionStatus(version, "AVAILABLE", fingerprint=fingerprint)
             keep.append(version)
@@ -269,19 +286,26 @@ class ModelStore:
         """The servable for `name` (newest available version, or `version`)."""
         serving = self._serving.get(name)
         if serving is None:
-            raise NotFound(f"Servable not found for request: model {name!r} is not served"
-                           + self._known_models_hint())
+            raise NotFound(
+                f"Servable not found for request: model {name!r} is not served"
+                + self._known_models_hint()
+            )
         if version is None:
             if not serving:
-                raise NotFound(f"Servable not found for request: Latest({name}); "
-                               f"no version of {name!r} is available" + self._errors_hint(name))
+                raise NotFound(
+                    f"Servable not found for request: Latest({name}); "
+                    f"no version of {name!r} is available" + self._errors_hint(name)
+                )
             return serving[max(serving)]
         number = parse_version(version)
         servable = serving.get(number)
         if servable is None:
             vs = self._status.get(name, {}).get(number)
-            detail = (f"; it failed to load: {vs.error_message}" if vs and vs.error_code != "OK"
-                      else f"; available versions: {sorted(serving) or 'none'}")
+            detail = (
+                f"; it failed to load: {vs.error_message}"
+                if vs and vs.error_code != "OK"
+                else f"; available versions: {sorted(serving) or 'none'}"
+            )
             raise NotFound(f"Servable not found for request: Specific({name}, {number}){detail}")
         return servable
 
@@ -289,7 +313,9 @@ class ModelStore:
         """TF Serving's `GET /v1/models/{name}[/versions/{v}]` answer."""
         versions = self._status.get(name)
         if versions is None:
-            raise NotFound(f"Could not find any versions of model {name}" + self._known_models_hint())
+            raise NotFound(
+                f"Could not find any versions of model {name}" + self._known_models_hint()
+            )
         if version is not None:
             number = parse_version(version)
             if number not in versions:
@@ -306,8 +332,11 @@ class ModelStore:
         return f"; served models: {', '.join(names)}" if names else "; no models are served"
 
     def _errors_hint(self, name: str) -> str:
-        errors = [f"version {v}: {s.error_message}" for v, s in sorted(self._status.get(name, {}).items())
-                  if s.error_code != "OK"]
+        errors = [
+            f"version {v}: {s.error_message}"
+            for v, s in sorted(self._status.get(name, {}).items())
+            if s.error_code != "OK"
+        ]
         return ("; " + "; ".join(errors)) if errors else ""
 
     def servables(self) -> Iterable[Servable]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +26,15 @@ from keras_rt.serving.servable import Servable, SignatureInfo, TensorInfo
 DEFAULT_SIGNATURE = "serving_default"
 REQUEST_KEYS = frozenset({"signature_name", "instances", "inputs"})
 
-_KIND_NAMES = {"f": "non-integer numbers", "i": "integers", "u": "integers", "b": "booleans",
-               "U": "strings", "S": "strings", "O": "mixed or ragged values"}
+_KIND_NAMES = {
+    "f": "non-integer numbers",
+    "i": "integers",
+    "u": "integers",
+    "b": "booleans",
+    "U": "strings",
+    "S": "strings",
+    "O": "mixed or ragged values",
+}
 
 
 @dataclasses.dataclass
@@ -47,23 +55,35 @@ def error_body(message: str) -> bytes:
 def parse_json(body: bytes) -> dict:
     """Parses a request body that must be one JSON object."""
     if not body:
-        raise BadRequest("The request body is empty; send a JSON object such as "
-                         '{"instances": [...]}')
+        raise BadRequest(
+            'The request body is empty; send a JSON object such as {"instances": [...]}'
+        )
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as error:  # JSONDecodeError, bad UTF-8, deep nesting
         raise BadRequest(f"Malformed JSON in the request body: {error}"[:500]) from None
     if not isinstance(value, dict):
-        raise BadRequest(f"The request body must be a JSON object; received a JSON {_json_type(value)}")
+        raise BadRequest(
+            f"The request body must be a JSON object; received a JSON {_json_type(value)}"
+        )
     return value
 
 
 def _json_type(value: Any) -> str:
-    return {list: "array", str: "string", bool: "boolean", int: "number", float: "number",
-            type(None): "null", dict: "object"}.get(type(value), type(value).__name__)
+    return {
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "number",
+        float: "number",
+        type(None): "null",
+        dict: "object",
+    }.get(type(value), type(value).__name__)
 
 
-def decode_predict(request: Mapping[str, Any], servable: Servable, *, max_batch_size: int) -> PredictRequest:
+def decode_predict(
+    request: Mapping[str, Any], servable: Servable, *, max_batch_size: int
+) -> PredictRequest:
     """Validates a parsed predict body against the servable's signature.
 
     Raises:
@@ -72,28 +92,36 @@ def decode_predict(request: Mapping[str, Any], servable: Servable, *, max_batch_
     """
     unknown = sorted(set(request) - REQUEST_KEYS)
     if unknown:
-        raise BadRequest(f"Unknown key(s) {', '.join(map(repr, unknown))} in the request; "
-                         "expected 'signature_name' and one of 'instances' or 'inputs'")
+        raise BadRequest(
+            f"Unknown key(s) {', '.join(map(repr, unknown))} in the request; "
+            "expected 'signature_name' and one of 'instances' or 'inputs'"
+        )
     name = request.get("signature_name", DEFAULT_SIGNATURE)
     if not isinstance(name, str):
         raise BadRequest(f"'signature_name' must be a string; received a JSON {_json_type(name)}")
     signature = servable.signature(name or DEFAULT_SIGNATURE)
     has_instances, has_inputs = "instances" in request, "inputs" in request
     if has_instances and has_inputs:
-        raise BadRequest("The request has both 'instances' and 'inputs'; send only one "
-                         "('instances': row format, 'inputs': columnar format)")
+        raise BadRequest(
+            "The request has both 'instances' and 'inputs'; send only one "
+            "('instances': row format, 'inputs': columnar format)"
+        )
     if has_instances:
         return _decode_rows(request["instances"], signature, max_batch_size)
     if has_inputs:
         return _decode_columns(request["inputs"], signature, max_batch_size)
-    raise BadRequest("Missing 'inputs' or 'instances' key in the request; e.g. "
-                     '{"instances": [example, ...]} or {"inputs": {"name": value}}')
+    raise BadRequest(
+        "Missing 'inputs' or 'instances' key in the request; e.g. "
+        '{"instances": [example, ...]} or {"inputs": {"name": value}}'
+    )
 
 
 def _decode_rows(instances: Any, signature: SignatureInfo, max_batch_size: int) -> PredictRequest:
     if not isinstance(instances, list) or not instances:
-        raise BadRequest("'instances' must be a non-empty JSON array with one element per example; "
-                         f"received {_describe(instances)}")
+        raise BadRequest(
+            "'instances' must be a non-empty JSON array with one element per example; "
+            f"received {_describe(instances)}"
+        )
     for info in signature.inputs.values():
         if not info.batched:
             raise BadRequest(
@@ -104,7 +132,9 @@ def _decode_rows(instances: Any, signature: SignatureInfo, max_batch_size: int) 
             )
     rows = len(instances)
     if rows > max_batch_size:
-        raise BadRequest(f"{rows} instances are over the server's limit of {max_batch_size} per request")
+        raise BadRequest(
+            f"{rows} instances are over the server's limit of {max_batch_size} per request"
+        )
     names = list(signature.inputs)
     if len(names) == 1 and not isinstance(instances[0], dict):
         columns = {names[0]: instances}
@@ -114,14 +144,19 @@ def _decode_rows(instances: Any, signature: SignatureInfo, max_batch_size: int) 
             if not isinstance(instance, dict):
                 raise BadRequest(
                     f"Instance {i} must be a JSON object with the inputs {names} of signature "
-                    f"{signature.name!r}; received {_describe(instance)}")
+                    f"{signature.name!r}; received {_describe(instance)}"
+                )
             if instance.keys() != columns.keys():
-                raise BadRequest(f"Instance {i} has keys {sorted(instance)}; signature "
-                                 f"{signature.name!r} needs exactly {names}")
+                raise BadRequest(
+                    f"Instance {i} has keys {sorted(instance)}; signature "
+                    f"{signature.name!r} needs exactly {names}"
+                )
             for n in names:
                 columns[n].append(instance[n])
-    arrays = {n: _to_array(columns[n], signature.inputs[n], signature, max_batch_size, rows=True)
-              for n in names}
+    arrays = {
+        n: _to_array(columns[n], signature.inputs[n], signature, max_batch_size, rows=True)
+        for n in names
+    }
     return PredictRequest(signature, arrays, row_format=True, rows=rows)
 
 
@@ -135,17 +170,26 @@ def _decode_columns(inputs: Any, signature: SignatureInfo, max_batch_size: int) 
                 f"Signature {signature.name!r} needs the inputs {names}; "
                 + (f"missing {missing}" if missing else "")
                 + ("; " if missing and extra else "")
-                + (f"unknown {extra}" if extra else ""))
+                + (f"unknown {extra}" if extra else "")
+            )
         columns = dict(inputs)
     elif len(names) == 1:
         columns = {names[0]: inputs}
     else:
-        raise BadRequest(f"Signature {signature.name!r} has several inputs {names}: send "
-                         '"inputs" as an object {"name": value, ...}')
-    arrays = {n: _to_array(columns[n], signature.inputs[n], signature, max_batch_size, rows=False)
-              for n in names}
+        raise BadRequest(
+            f"Signature {signature.name!r} has several inputs {names}: send "
+            '"inputs" as an object {"name": value, ...}'
+        )
+    arrays = {
+        n: _to_array(columns[n], signature.inputs[n], signature, max_batch_size, rows=False)
+        for n in names
+    }
     sizes = {a.shape[0] for n, a in arrays.items() if signature.inputs[n].batched}
-    rows = sizes.pop() if len(sizes) == 1 and all(i.batched for i in signature.inputs.values()) else None
+    rows = (
+        sizes.pop()
+        if len(sizes) == 1 and all(i.batched for i in signature.inputs.values())
+        else None
+    )
     return PredictRequest(signature, arrays, row_format=False, rows=rows)
 
 
@@ -155,14 +199,17 @@ def _describe(value: Any) -> str:
     return f"a JSON {_json_type(value)}"
 
 
-def _to_array(value: Any, info: TensorInfo, signature: SignatureInfo, max_batch_size: int,
-              *, rows: bool) -> np.ndarray:
+def _to_array(
+    value: Any, info: TensorInfo, signature: SignatureInfo, max_batch_size: int, *, rows: bool
+) -> np.ndarray:
     """One input's JSON value as an array of the signature's dtype and shape."""
     where = f"Input {info.name!r} of signature {signature.name!r}"
     dtype = info.dtype
     if isinstance(value, dict):
-        raise BadRequest(f"{where}: expected a number or nested arrays of numbers; received a JSON "
-                         "object (base64 {'b64': ...} values are only for string tensors)")
+        raise BadRequest(
+            f"{where}: expected a number or nested arrays of numbers; received a JSON "
+            "object (base64 {'b64': ...} values are only for string tensors)"
+        )
     try:
         array = np.asarray(value)
     except (ValueError, TypeError):
@@ -179,32 +226,40 @@ def _to_array(value: Any, info: TensorInfo, signature: SignatureInfo, max_batch_
     else:
         raise BadRequest(f"{where} has dtype {dtype.name}, which the REST server does not support")
     if not ok:
-        raise BadRequest(f"{where} needs {dtype.name} values in a rectangular array; received "
-                         f"{_KIND_NAMES.get(kind, kind)}" +
-                         (" (check that every row has the same length)" if kind == "O" else ""))
+        raise BadRequest(
+            f"{where} needs {dtype.name} values in a rectangular array; received "
+            f"{_KIND_NAMES.get(kind, kind)}"
+            + (" (check that every row has the same length)" if kind == "O" else "")
+        )
     if info.shape is not None:
         shape = array.shape
         expected = info.shape
-        if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
+        if len(shape) != len(expected) or any(
+            e is not None and e != s for e, s in zip(expected, shape)
+        ):
             if rows:
                 each = "[" + ", ".join("-1" if d is None else str(d) for d in expected[1:]) + "]"
                 got = list(shape[1:]) if len(shape) >= 1 else list(shape)
                 raise BadRequest(f"{where}: each instance needs shape {each}; received shape {got}")
-            raise BadRequest(f"{where} needs shape {info.shape_text()} (-1: any size); "
-                             f"received shape {list(shape)}")
+            raise BadRequest(
+                f"{where} needs shape {info.shape_text()} (-1: any size); "
+                f"received shape {list(shape)}"
+            )
         if info.batched and shape[0] > max_batch_size:
-            raise BadRequest(f"{where}: a batch of {shape[0]} is over the server's limit of "
-                             f"{max_batch_size} per request")
+            raise BadRequest(
+                f"{where}: a batch of {shape[0]} is over the server's limit of "
+                f"{max_batch_size} per request"
+            )
     if dtype.is_integer:
         limits = np.iinfo(dtype.as_numpy_dtype)
         if array.size and (array.min() < limits.min or array.max() > limits.max):
-            raise BadRequest(f"{where}: values must fit {dtype.name} "
-                             f"[{limits.min}, {limits.max}]")
+            raise BadRequest(f"{where}: values must fit {dtype.name} [{limits.min}, {limits.max}]")
         if array.ndim == 0 and int(array) > max_batch_size:
             # A scalar integer input is a count (e.g. how many samples to draw):
             # bounded like a batch so one request cannot exhaust memory.
-            raise BadRequest(f"{where}: {int(array)} is over the server's limit of "
-                             f"{max_batch_size} per request")
+            raise BadRequest(
+                f"{where}: {int(array)} is over the server's limit of {max_batch_size} per request"
+            )
     if dtype.name == "string":
         return np.char.encode(array.astype(str), "utf-8") if kind == "U" else array
     return array.astype(dtype.as_numpy_dtype, copy=False)
@@ -222,7 +277,8 @@ def encode_predictions(outputs: Mapping[str, np.ndarray], request: PredictReques
         if array.ndim == 0 or array.shape[0] != request.rows:
             raise BadRequest(
                 f"Output {n!r} of signature {request.signature.name!r} has shape {list(array.shape)}, "
-                f"not one row per instance ({request.rows}); use the columnar format ('inputs')")
+                f"not one row per instance ({request.rows}); use the columnar format ('inputs')"
+            )
     if len(names) == 1:
         return json.dumps({"predictions": _tolist(outputs[names[0]])}).encode()
     columns = [_tolist(outputs[n]) for n in names]
@@ -231,6 +287,7 @@ def encode_predictions(outputs: Mapping[str, np.ndarray], request: PredictReques
 
 def _tolist(array: np.ndarray) -> Any:
     if array.dtype.kind in "SO":  # string tensors come back as bytes
-        return np.vectorize(lambda b: b.decode("utf-8", "replace") if isinstance(b, bytes) else b,
-                            otypes=[object])(array).tolist()
+        return np.vectorize(
+            lambda b: b.decode("utf-8", "replace") if isinstance(b, bytes) else b, otypes=[object]
+        )(array).tolist()
     return array.tolist()

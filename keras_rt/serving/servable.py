@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -32,7 +33,7 @@ class TensorInfo:
     shape: tuple[int | None, ...] | None
 
     @classmethod
-    def from_spec(cls, name: str, spec: tf.TensorSpec) -> "TensorInfo":
+    def from_spec(cls, name: str, spec: tf.TensorSpec) -> TensorInfo:
         shape = None if spec.shape.rank is None else tuple(spec.shape.as_list())
         return cls(name=name, dtype=spec.dtype, shape=shape)
 
@@ -55,7 +56,11 @@ class TensorInfo:
                 "dim": [{"size": str(-1 if d is None else d), "name": ""} for d in self.shape],
                 "unknown_rank": False,
             }
-        return {"dtype": _dtype_enum_name(self.dtype), "tensor_shape": tensor_shape, "name": self.name}
+        return {
+            "dtype": _dtype_enum_name(self.dtype),
+            "tensor_shape": tensor_shape,
+            "name": self.name,
+        }
 
 
 def _dtype_enum_name(dtype: tf.DType) -> str:
@@ -82,13 +87,17 @@ class SignatureInfo:
         self._function = function
         args, kwargs = function.structured_input_signature
         if args:
-            raise ValueError(f"Signature {name!r} has positional inputs; TF Serving signatures are named.")
+            raise ValueError(
+                f"Signature {name!r} has positional inputs; TF Serving signatures are named."
+            )
         self.inputs: dict[str, TensorInfo] = {
             key: TensorInfo.from_spec(key, spec) for key, spec in sorted(kwargs.items())
         }
         outputs = function.structured_outputs
         if not isinstance(outputs, Mapping):
-            raise ValueError(f"Signature {name!r} has unnamed outputs; TF Serving signatures are named.")
+            raise ValueError(
+                f"Signature {name!r} has unnamed outputs; TF Serving signatures are named."
+            )
         self.outputs: dict[str, TensorInfo] = {
             key: TensorInfo.from_spec(key, spec) for key, spec in sorted(outputs.items())
         }
@@ -103,7 +112,9 @@ class SignatureInfo:
             result = self._function(**{k: tf.constant(v) for k, v in arrays.items()})
         except tf.errors.InvalidArgumentError as error:
             # e.g. a negative count: the model itself refused the values.
-            raise BadRequest(f"Signature {self.name!r} refused the input: {_tf_message(error)}") from None
+            raise BadRequest(
+                f"Signature {self.name!r} refused the input: {_tf_message(error)}"
+            ) from None
         return {key: value.numpy() for key, value in result.items()}
 
     def to_json(self) -> dict[str, Any]:
@@ -137,7 +148,7 @@ class Servable:
             raise ValueError(f"The SavedModel at {path!r} has no signatures to serve.")
 
     @classmethod
-    def load(cls, name: str, version: int, path: str) -> "Servable":
+    def load(cls, name: str, version: int, path: str) -> Servable:
         """Loads a SavedModel version folder with the `serve` tag."""
         return cls(name, version, path, tf.saved_model.load(path, tags=["serve"]))
 

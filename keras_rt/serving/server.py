@@ -101,8 +101,12 @@ def serve(
     store.start_polling()
     server = _uvicorn_server(store, log_level, access_log, **app_options)
     actual_host, actual_port = sock.getsockname()[:2]
-    logger.info("Serving %s on http://%s:%d/v1/models/", ", ".join(store.names()) or "(none)",
-                actual_host, actual_port)
+    logger.info(
+        "Serving %s on http://%s:%d/v1/models/",
+        ", ".join(store.names()) or "(none)",
+        actual_host,
+        actual_port,
+    )
     try:
         server.run(sockets=[sock])
     finally:
@@ -116,8 +120,13 @@ class RunningServer:
     Use as a context manager, or call `stop()`. `url` is `http://host:port`.
     """
 
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket,
-                 store: ModelStore):
+    def __init__(
+        self,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        sock: socket.socket,
+        store: ModelStore,
+    ):
         self._server, self._thread, self._sock, self.store = server, thread, sock, store
         self.host, self.port = sock.getsockname()[:2]
         self.url = f"http://{self.host}:{self.port}"
@@ -132,7 +141,7 @@ class RunningServer:
         self.store.stop_polling()
         self._sock.close()
 
-    def __enter__(self) -> "RunningServer":
+    def __enter__(self) -> RunningServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -156,8 +165,9 @@ def start_server(
     store.refresh()
     store.start_polling()
     server = _uvicorn_server(store, log_level, False, **app_options)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name="keras-rt-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="keras-rt-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + start_timeout
     while not server.started:

@@ -26,7 +26,9 @@ def _numpy(outputs: Any) -> list[np.ndarray]:
 
 def _check_shapes(what: str, outputs: list[np.ndarray], expected: Any) -> None:
     expected_shapes = (
-        [tuple(s) for s in expected] if expected and isinstance(expected[0], (list, tuple)) else [tuple(expected)]
+        [tuple(s) for s in expected]
+        if expected and isinstance(expected[0], (list, tuple))
+        else [tuple(expected)]
     )
     actual = [tuple(o.shape) for o in outputs]
     assert actual == expected_shapes, f"{what} output shapes {actual} != {expected_shapes}"
@@ -76,9 +78,7 @@ def run_layer_test(
     config = layer.get_config()
     clone = layer_cls.from_config(config)
     assert clone.get_config() == config, "get_config/from_config round trip changed the config"
-    registered = keras.saving.get_registered_object(
-        keras.saving.get_registered_name(layer_cls)
-    )
+    registered = keras.saving.get_registered_object(keras.saving.get_registered_name(layer_cls))
     assert registered is layer_cls, f"{layer_cls.__name__} is not registered for serialization"
 
     if stochastic:
@@ -87,11 +87,13 @@ def run_layer_test(
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y, err_msg="same seed gave different samples")
         c = _numpy(layer(input_data))
-        assert any(
-            not np.array_equal(x, y) for x, y in zip(output, c)
-        ), "two calls of one layer drew the same noise"
+        assert any(not np.array_equal(x, y) for x, y in zip(output, c)), (
+            "two calls of one layer drew the same noise"
+        )
 
-    inputs = [keras.Input(np.shape(x)[1:], dtype=str(np.asarray(x).dtype)) for x in _as_list(input_data)]
+    inputs = [
+        keras.Input(np.shape(x)[1:], dtype=str(np.asarray(x).dtype)) for x in _as_list(input_data)
+    ]
     symbolic = inputs if isinstance(input_data, (list, tuple)) else inputs[0]
     model = keras.Model(symbolic, layer_cls(**init_kwargs)(symbolic))
     with tempfile.TemporaryDirectory() as directory:
@@ -103,5 +105,7 @@ def run_layer_test(
         reset_seed_generators(model)
         tensors = tf.nest.map_structure(tf.constant, input_data)
         compiled = tf.function(lambda x: model(x), jit_compile=True)
-        _check_shapes(f"{layer_cls.__name__} under XLA", _numpy(compiled(tensors)), expected_output_shape)
+        _check_shapes(
+            f"{layer_cls.__name__} under XLA", _numpy(compiled(tensors)), expected_output_shape
+        )
     return layer

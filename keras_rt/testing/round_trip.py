@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -110,7 +111,7 @@ def assert_export_round_trip(
         np.testing.assert_allclose(a, e, atol=atol, err_msg="exported serve() differs from model")
     second = _to_numpy(loaded.serve(inputs))
     if stochastic:
-        assert any(
-            not np.allclose(a, b) for a, b in zip(first, second)
-        ), "exported serve() returned the same noise twice"
+        assert any(not np.allclose(a, b) for a, b in zip(first, second)), (
+            "exported serve() returned the same noise twice"
+        )
     return loaded

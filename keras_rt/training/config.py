@@ -7,7 +7,6 @@ import json
 import os
 from typing import Any
 
-
 JIT_CHOICES = ("auto", "on", "off")
 
 
@@ -77,7 +76,7 @@ class TrainConfig:
     model_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     verbose: Any = "auto"
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raises `ValueError` naming the first bad setting; returns self."""
         positive_ints = {"epochs": self.epochs, "batch_size": self.batch_size}
         if self.latent_dim is not None:
@@ -126,7 +125,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_file(cls, path: str, **overrides) -> "TrainConfig":
+    def from_file(cls, path: str, **overrides) -> TrainConfig:
         """Reads a JSON config file; `overrides` (not None) win over it.
 
         Unknown keys are an error that lists the valid ones.
@@ -144,7 +143,7 @@ class TrainConfig:
         return cls.from_dict({**values, **{k: v for k, v in overrides.items() if v is not None}})
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Builds a config from a dict; unknown keys are an error that lists the valid ones."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)

@@ -23,7 +23,9 @@ def _grid(images: np.ndarray, rows: int, cols: int, image_shape) -> np.ndarray:
     canvas = np.ones((rows * (height + 1) - 1, cols * (width + 1) - 1))
     for i, image in enumerate(images):
         r, c = divmod(i, cols)
-        canvas[r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width] = image
+        canvas[
+            r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width
+        ] = image
     return canvas
 
 
@@ -100,7 +102,9 @@ def plot_manifold(model, image_shape, path: str, size: int = 15) -> str:
     return _save(fig, path, plt)
 
 
-def plot_all(model, x: np.ndarray, labels: np.ndarray, image_shape, directory: str) -> dict[str, str]:
+def plot_all(
+    model, x: np.ndarray, labels: np.ndarray, image_shape, directory: str
+) -> dict[str, str]:
     """Writes every plot that applies to `model` into `directory`; returns name -> path."""
     os.makedirs(directory, exist_ok=True)
     paths = {
@@ -114,5 +118,7 @@ def plot_all(model, x: np.ndarray, labels: np.ndarray, image_shape, directory: s
             model, x, labels, os.path.join(directory, "latent_map.png")
         )
         if not getattr(model, "needs_labels", False):
-            paths["manifold"] = plot_manifold(model, image_shape, os.path.join(directory, "manifold.png"))
+            paths["manifold"] = plot_manifold(
+                model, image_shape, os.path.join(directory, "manifold.png")
+            )
     return paths

@@ -140,7 +140,9 @@ def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) ->
     metrics: dict[str, Any] = {}
     for name in ("train", "validation", "test"):
         data = getattr(splits, name)
-        metrics[name] = {k: float(v) for k, v in model.evaluate(data, verbose=0, return_dict=True).items()}
+        metrics[name] = {
+            k: float(v) for k, v in model.evaluate(data, verbose=0, return_dict=True).items()
+        }
     if hasattr(splits, "test_arrays"):
         from keras_rt.evaluation import active_units
         from keras_rt.training.plots import model_inputs
@@ -218,8 +220,12 @@ def resolve_jit_compile(choice: str, model, strategy) -> bool | str:
     has no cross-replica collectives on CPUs."""
     import tensorflow as tf
 
-    on_accelerator = bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
-    several_replicas = strategy.num_replicas_in_sync > 1 or strategy.extended._in_multi_worker_mode()
+    on_accelerator = bool(
+        tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU")
+    )
+    several_replicas = (
+        strategy.num_replicas_in_sync > 1 or strategy.extended._in_multi_worker_mode()
+    )
     if choice == "on" and several_replicas and not on_accelerator:
         raise ValueError(
             "--jit-compile on cannot run with several replicas on CPUs (XLA has no cross-replica "
@@ -241,7 +247,11 @@ def _distribute_options(splits, strategy):
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataclasses.replace(
-        splits, **{name: getattr(splits, name).with_options(options) for name in ("train", "validation", "test")}
+        splits,
+        **{
+            name: getattr(splits, name).with_options(options)
+            for name in ("train", "validation", "test")
+        },
     )
 
 
@@ -260,8 +270,10 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
 
     # Only the chief writes the run folder; other workers keep their checkpoints apart.
     run_dir = config.run_dir
-    work_dir = run_dir if info.is_chief else os.path.join(
-        run_dir, "workers", f"{info.task_type}-{info.task_index}"
+    work_dir = (
+        run_dir
+        if info.is_chief
+        else os.path.join(run_dir, "workers", f"{info.task_type}-{info.task_index}")
     )
     os.makedirs(work_dir, exist_ok=True)
     full_config = {
@@ -325,7 +337,11 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         x_test, y_test = splits.test_arrays()
         x_test = np.asarray(x_test[:2000], "float32")
         plots = plot_all(
-            model, x_test, np.asarray(y_test[:2000]), splits.image_shape, os.path.join(run_dir, "plots")
+            model,
+            x_test,
+            np.asarray(y_test[:2000]),
+            splits.image_shape,
+            os.path.join(run_dir, "plots"),
         )
 
     export_path = None

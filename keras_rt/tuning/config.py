@@ -112,7 +112,7 @@ class TuneConfig:
     model_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     verbose: Any = 1
 
-    def validate(self) -> "TuneConfig":
+    def validate(self) -> TuneConfig:
         """Checks every setting that needs no data; raises `ValueError` naming the first bad one.
 
         Normalizes `latent_dims` (a string such as `"2,4,8"` becomes a list)
@@ -144,7 +144,9 @@ class TuneConfig:
             )
         for name in ("search", "model_config"):
             if not isinstance(getattr(self, name), dict):
-                raise ValueError(f"`{name}` must be a mapping. Received: {name}={getattr(self, name)!r}")
+                raise ValueError(
+                    f"`{name}` must be a mapping. Received: {name}={getattr(self, name)!r}"
+                )
         if "latent_dim" in self.model_config:
             raise ValueError(
                 "`model_config` must not fix `latent_dim`: it is searched over `latent_dims`. "
@@ -177,7 +179,7 @@ class TuneConfig:
         )
 
     @classmethod
-    def from_file(cls, path: str, **overrides) -> "TuneConfig":
+    def from_file(cls, path: str, **overrides) -> TuneConfig:
         """Reads a JSON config file; `overrides` (not None) win over it.
 
         Unknown keys are an error that lists the valid ones. The file may be
@@ -196,7 +198,7 @@ class TuneConfig:
         return cls.from_dict({**values, **{k: v for k, v in overrides.items() if v is not None}})
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TuneConfig":
+    def from_dict(cls, values: dict[str, Any]) -> TuneConfig:
         """Builds a config from a dict; unknown keys are an error that lists the valid ones."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)

@@ -30,9 +30,11 @@ class ResumableGridSearchOracle(GridSearchOracle):
     def set_state(self, state):
         super().set_state(state)
         trials = [t for t in self.trials.values() if t.hyperparameters.values]
-        trials.sort(key=functools.cmp_to_key(
-            lambda a, b: self._compare(a.hyperparameters.values, b.hyperparameters.values)
-        ))
+        trials.sort(
+            key=functools.cmp_to_key(
+                lambda a, b: self._compare(a.hyperparameters.values, b.hyperparameters.values)
+            )
+        )
         self._ordered_ids = type(self._ordered_ids)()
         for trial in trials:
             self._ordered_ids.insert(trial.trial_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import keras_tuner
@@ -120,7 +121,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
             # First, so that the checkpoint and History callbacks see the value.
             callbacks.insert(0, ValidationIWAE(**self.iwae))
         # The model's own schedule (KL warm-up, temperature annealing), as in training.
-        callbacks += list(model.training_callbacks()) if hasattr(model, "training_callbacks") else []
+        callbacks += (
+            list(model.training_callbacks()) if hasattr(model, "training_callbacks") else []
+        )
         if self.train_factory is not None:
             if args:
                 args = (self.train_factory(),) + tuple(args[1:])
@@ -148,7 +151,11 @@ def trial_metrics(history, objective: keras_tuner.Objective, *, seconds: float) 
             continue
         if best is None or objective.better_than(value, values[best]):
             best = i
-    metrics = {name: float(series[best]) for name, series in logs.items() if best is not None and len(series) > best}
+    metrics = {
+        name: float(series[best])
+        for name, series in logs.items()
+        if best is not None and len(series) > best
+    }
     metrics.setdefault(objective.name, float("nan"))
     metrics["epochs"] = float(epochs[-1] + 1 if epochs else 0)
     metrics["best_epoch"] = float(epochs[best] + 1 if best is not None else 0)

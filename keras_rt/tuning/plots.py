@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def plot_objective_vs_latent_dim(results: dict[str, Any], path: str, *, title: str | None = None) -> str:
+def plot_objective_vs_latent_dim(
+    results: dict[str, Any], path: str, *, title: str | None = None
+) -> str:
     """Every completed trial as a dot, the best value per latent size as a line, the best trial starred.
 
     Args:
@@ -30,12 +32,21 @@ def plot_objective_vs_latent_dim(results: dict[str, Any], path: str, *, title: s
         dims = [t["latent_dim"] for t in trials]
         values = [t["value"] for t in trials]
         ax.scatter(dims, values, alpha=0.5, label="trials")
-        best_per_dim = {d: better(v for dd, v in zip(dims, values) if dd == d) for d in sorted(set(dims))}
-        ax.plot(list(best_per_dim), list(best_per_dim.values()), "-o", label=f"best per latent size")
+        best_per_dim = {
+            d: better(v for dd, v in zip(dims, values) if dd == d) for d in sorted(set(dims))
+        }
+        ax.plot(list(best_per_dim), list(best_per_dim.values()), "-o", label="best per latent size")
         best = results.get("best")
         if best:
-            ax.scatter([best["latent_dim"]], [best["value"]], marker="*", s=250, color="C3", zorder=3,
-                       label=f"best: latent_dim={best['latent_dim']}")
+            ax.scatter(
+                [best["latent_dim"]],
+                [best["value"]],
+                marker="*",
+                s=250,
+                color="C3",
+                zorder=3,
+                label=f"best: latent_dim={best['latent_dim']}",
+            )
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(set(dims)))
         ax.set_xticklabels([str(d) for d in sorted(set(dims))])

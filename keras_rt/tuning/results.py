@@ -91,12 +91,16 @@ def format_table(results: dict[str, Any], *, space_names=()) -> str:
                 "" if record["seconds"] is None else f"{record['seconds']:.1f}",
             ]
         )
-    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    widths = [
+        max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)
+    ]
     lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
     lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in rows]
     best = results.get("best")
     if best:
-        extras = ", ".join(f"{n}={_format_value(best['hyperparameters'].get(n))}" for n in space_names)
+        extras = ", ".join(
+            f"{n}={_format_value(best['hyperparameters'].get(n))}" for n in space_names
+        )
         lines.append(
             f"best: trial {best['trial_id']} (*), latent_dim={best['latent_dim']}"
             + (f", {extras}" if extras else "")

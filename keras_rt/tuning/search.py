@@ -52,7 +52,9 @@ def search_space_for(config: TuneConfig):
     from keras_rt.zoo import get_zoo_entry
 
     entry = get_zoo_entry(config.model)
-    valid = {f.name for f in dataclasses.fields(entry.config_cls)} - {"latent_dim"} | {"learning_rate"}
+    valid = {f.name for f in dataclasses.fields(entry.config_cls)} - {"latent_dim"} | {
+        "learning_rate"
+    }
     space = SearchSpace.from_dict(config.search, valid_keys=valid)
     if config.tuner == "grid":
         continuous = [d.name for d in space.dimensions if d.size is None]
@@ -86,7 +88,9 @@ def check_resumable(config: TuneConfig) -> bool:
         with open(path) as f:
             saved = json.load(f).get("tune_config", {})
     except (json.JSONDecodeError, AttributeError):
-        raise ValueError(f"{path!r} is not a search config; pass --overwrite to start fresh.") from None
+        raise ValueError(
+            f"{path!r} is not a search config; pass --overwrite to start fresh."
+        ) from None
     changed = config.differences(saved)
     if changed:
         raise ValueError(
@@ -218,7 +222,9 @@ def run_search(
             {"tune_config": config.to_dict(), "versions": package_versions()},
         )
         if resuming and config.verbose:
-            print(f"Resuming the search in {search_dir} (finished trials are kept; --overwrite starts fresh)")
+            print(
+                f"Resuming the search in {search_dir} (finished trials are kept; --overwrite starts fresh)"
+            )
     tuner = make_tuner(
         config.tuner,
         hypermodel,
@@ -277,7 +283,9 @@ def run_search(
     )
 
 
-def export_best_model(tuner, hypermodel, splits, config: TuneConfig, results: dict[str, Any]) -> str:
+def export_best_model(
+    tuner, hypermodel, splits, config: TuneConfig, results: dict[str, Any]
+) -> str:
     """Exports the best trial's model (its best-epoch checkpoint, else retrained) as a SavedModel.
 
     The checkpoint is missing when a worker on another machine trained the
@@ -296,7 +304,11 @@ def export_best_model(tuner, hypermodel, splits, config: TuneConfig, results: di
         hp = best_trial.hyperparameters
         model = hypermodel.build(hp)
         hypermodel.fit(
-            hp, model, splits.train, validation_data=splits.validation, epochs=config.epochs,
+            hp,
+            model,
+            splits.train,
+            validation_data=splits.validation,
+            epochs=config.epochs,
             verbose=config.verbose,
         )
         source = "retrained"

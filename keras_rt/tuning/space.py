@@ -110,7 +110,9 @@ def _parse_dimension(name: str, spec) -> Dimension:
         sampling = spec.get("sampling", "linear")
         for value in (lo, hi) + ((step,) if step is not None else ()):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"`{where}` range bounds must be numbers. Received: {where}={spec!r}")
+                raise ValueError(
+                    f"`{where}` range bounds must be numbers. Received: {where}={spec!r}"
+                )
         if not lo < hi:
             raise ValueError(f"`{where}` needs min < max. Received: {where}={spec!r}")
         if sampling not in SAMPLINGS:
@@ -118,7 +120,9 @@ def _parse_dimension(name: str, spec) -> Dimension:
                 f"`{where}` sampling must be one of {list(SAMPLINGS)}. Received: sampling={sampling!r}"
             )
         if sampling != "linear" and lo <= 0:
-            raise ValueError(f"`{where}` with {sampling} sampling needs min > 0. Received: {where}={spec!r}")
+            raise ValueError(
+                f"`{where}` with {sampling} sampling needs min > 0. Received: {where}={spec!r}"
+            )
         if step is not None and (step <= 0 or (sampling != "linear" and step <= 1)):
             raise ValueError(
                 f"`{where}` step must be > 0 (a factor > 1 for log sampling). Received: {where}={spec!r}"
@@ -138,14 +142,18 @@ def _parse_dimension(name: str, spec) -> Dimension:
                 )
             value = tuple(value)
         elif value is None or not isinstance(value, (int, float, str, bool)):
-            raise ValueError(f"`{where}` values must be numbers, strings or lists. Received: {where}={spec!r}")
+            raise ValueError(
+                f"`{where}` values must be numbers, strings or lists. Received: {where}={spec!r}"
+            )
         if value not in values:
             values.append(value)
     kinds = {type(v) for v in values}
     if kinds <= {int, float} and float in kinds:
         values = [float(v) for v in values]  # KerasTuner choices hold one type
     elif len(kinds) > 1:
-        raise ValueError(f"`{where}` values must all have the same type. Received: {where}={spec!r}")
+        raise ValueError(
+            f"`{where}` values must all have the same type. Received: {where}={spec!r}"
+        )
     return Dimension(name, values=tuple(values))
 
 
@@ -163,12 +171,14 @@ class SearchSpace:
     dimensions: tuple[Dimension, ...] = ()
 
     @classmethod
-    def from_dict(cls, search: dict, *, valid_keys) -> "SearchSpace":
+    def from_dict(cls, search: dict, *, valid_keys) -> SearchSpace:
         """Parses and validates a `"search"` mapping; `valid_keys` are the names allowed."""
         if not isinstance(search, dict):
             raise ValueError(f"`search` must be a mapping. Received: search={search!r}")
         if "latent_dim" in search or "latent_dims" in search:
-            raise ValueError("Search latent sizes with `latent_dims` (--latent-dims), not in `search`.")
+            raise ValueError(
+                "Search latent sizes with `latent_dims` (--latent-dims), not in `search`."
+            )
         unknown = sorted(set(search) - set(valid_keys))
         if unknown:
             raise ValueError(

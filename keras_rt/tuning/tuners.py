@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import keras_tuner
 
@@ -24,9 +24,7 @@ def _bayesian(hypermodel, *, max_trials, epochs, hyperband_factor, **common):
 
 
 def _hyperband(hypermodel, *, max_trials, epochs, hyperband_factor, **common):
-    tuner = keras_tuner.Hyperband(
-        hypermodel, max_epochs=epochs, factor=hyperband_factor, **common
-    )
+    tuner = keras_tuner.Hyperband(hypermodel, max_epochs=epochs, factor=hyperband_factor, **common)
     # Hyperband sizes its brackets from max_epochs; the base Oracle's
     # `max_trials` check still caps the trial count when one is asked for.
     tuner.oracle.max_trials = max_trials

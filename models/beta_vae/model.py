@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.callbacks import KLWarmup
@@ -60,7 +60,9 @@ class BetaVAE(MLPVAE):
         if warmup not in WARMUPS:
             raise ValueError(f"`warmup` must be one of {WARMUPS}. Received: warmup={warmup!r}")
         if not warmup_epochs > 0:
-            raise ValueError(f"`warmup_epochs` must be > 0. Received: warmup_epochs={warmup_epochs!r}")
+            raise ValueError(
+                f"`warmup_epochs` must be > 0. Received: warmup_epochs={warmup_epochs!r}"
+            )
         super().__init__(
             input_shape=input_shape,
             latent_dim=latent_dim,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.zoo.gaussian_vae import GaussianVAE
@@ -51,7 +51,9 @@ class ConvVAE(GaussianVAE):
                 f"`filters` must be a non-empty list of positive integers. Received: filters={filters!r}"
             )
         if int(hidden_units) < 1:
-            raise ValueError(f"`hidden_units` must be >= 1. Received: hidden_units={hidden_units!r}")
+            raise ValueError(
+                f"`hidden_units` must be >= 1. Received: hidden_units={hidden_units!r}"
+            )
         check_conv_shape(tuple(input_shape), len(filters))
         self._filters = filters
         self._hidden_units = int(hidden_units)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
@@ -89,17 +89,23 @@ class CVAE(MLPVAE):
         inputs = self.build_inputs(input_shape)
         x = keras.layers.Flatten()(inputs["x"]) if len(input_shape) > 1 else inputs["x"]
         h = keras.layers.Concatenate()([x, self._one_hot(inputs["label"])])
-        body = keras.Model(inputs, _dense_stack(h, self._hidden_units, "dense"), name="encoder_body")
+        body = keras.Model(
+            inputs, _dense_stack(h, self._hidden_units, "dense"), name="encoder_body"
+        )
         z = keras.Input((latent_dim,), name="z")
         label = keras.Input((), dtype="int32", name="label")
         h = keras.layers.Concatenate()([z, self._one_hot(label)])
         h = _dense_stack(h, tuple(reversed(self._hidden_units)), "dense")
-        params = keras.layers.Dense(math.prod(input_shape) * channels, name="params", dtype="float32")(h)
+        params = keras.layers.Dense(
+            math.prod(input_shape) * channels, name="params", dtype="float32"
+        )(h)
         decoder = keras.Model({"z": z, "label": label}, params, name="decoder")
         return body, decoder
 
     def build_graph(self, inputs, body, decoder) -> dict:
-        parts = super().build_graph(inputs, body, lambda z: decoder({"z": z, "label": inputs["label"]}))
+        parts = super().build_graph(
+            inputs, body, lambda z: decoder({"z": z, "label": inputs["label"]})
+        )
         return parts
 
     def data(self, x):
@@ -133,7 +139,10 @@ class CVAE(MLPVAE):
 
     def encode(self, x):
         self.data(x)
-        inputs = {"x": ops.convert_to_tensor(x["x"], "float32"), "label": self.check_labels(x["label"])}
+        inputs = {
+            "x": ops.convert_to_tensor(x["x"], "float32"),
+            "label": self.check_labels(x["label"]),
+        }
         return tuple(self.encoder(inputs, training=False))
 
     def data_specs(self) -> list[tf.TensorSpec]:

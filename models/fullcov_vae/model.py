@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import tensorflow_probability as tfp
 
@@ -67,9 +67,13 @@ class FullCovVAE(MLPVAE):
     def build_graph(self, inputs, body, decoder) -> dict:
         args = self._build_args
         d = args["latent_dim"]
-        encoder = self.build_encoder(inputs, body, {"z_mean": d, "scale_params": num_scale_params(d)})
+        encoder = self.build_encoder(
+            inputs, body, {"z_mean": d, "scale_params": num_scale_params(d)}
+        )
         kl_layer = GaussianKL(weight=args["beta"], covariance="full", name="kl")
-        sampling = MultivariateNormalTriLSampling(seed=args["seed"], name="sampling", dtype="float32")
+        sampling = MultivariateNormalTriLSampling(
+            seed=args["seed"], name="sampling", dtype="float32"
+        )
         params = decoder(sampling(kl_layer(encoder(inputs))))
         return {"outputs": params, "encoder": encoder, "kl_layer": kl_layer, "sampling": sampling}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
@@ -123,7 +123,9 @@ class GumbelVAE(MLPVAE):
         if num_classes < 2:
             raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes!r}")
         if estimator not in ESTIMATORS:
-            raise ValueError(f"`estimator` must be one of {ESTIMATORS}. Received: estimator={estimator!r}")
+            raise ValueError(
+                f"`estimator` must be one of {ESTIMATORS}. Received: estimator={estimator!r}"
+            )
         check_positive_int("num_score_samples", num_score_samples)
         if estimator == "score_function" and num_score_samples < 2:
             raise ValueError(
@@ -155,7 +157,11 @@ class GumbelVAE(MLPVAE):
     def build_networks(self, input_shape, latent_dim, channels):
         body = mlp_encoder(input_shape, self._hidden_units, name="encoder_body")
         decoder = mlp_decoder(
-            self.latent_shape(), tuple(reversed(self._hidden_units)), input_shape, channels, name="decoder"
+            self.latent_shape(),
+            tuple(reversed(self._hidden_units)),
+            input_shape,
+            channels,
+            name="decoder",
         )
         return body, decoder
 
@@ -163,7 +169,9 @@ class GumbelVAE(MLPVAE):
         args = self._build_args
         n, k = self.num_variables, self.num_classes
         encoder_inputs = keras.Input(tuple(inputs.shape[1:]), name="x")
-        flat_logits = keras.layers.Dense(n * k, name="logits", dtype="float32")(body(encoder_inputs))
+        flat_logits = keras.layers.Dense(n * k, name="logits", dtype="float32")(
+            body(encoder_inputs)
+        )
         logits = keras.layers.Reshape((n, k), dtype="float32")(flat_logits)
         encoder = keras.Model(encoder_inputs, logits, name="encoder")
         kl_layer = CategoricalKL(weight=args["beta"], name="kl")
@@ -171,8 +179,12 @@ class GumbelVAE(MLPVAE):
         parts = {"encoder": encoder, "kl_layer": kl_layer}
         if self.estimator == "gumbel_softmax":
             sampling = GumbelSoftmaxSampling(
-                temperature=self.temperature, hard=self.hard, seed=args["seed"],
-                inference="hard", name="sampling", dtype="float32",
+                temperature=self.temperature,
+                hard=self.hard,
+                seed=args["seed"],
+                inference="hard",
+                name="sampling",
+                dtype="float32",
             )
             parts.update(outputs=decoder(sampling(logits)), sampling=sampling)
         else:
@@ -189,7 +201,9 @@ class GumbelVAE(MLPVAE):
         params, logits, z = y_pred
         x = ops.cast(x, "float32")
         log_px = self.likelihood.distribution(params).log_prob(ops.expand_dims(x, 1))
-        log_px = ops.sum(ops.reshape(log_px, (ops.shape(log_px)[0], self.num_score_samples, -1)), -1)
+        log_px = ops.sum(
+            ops.reshape(log_px, (ops.shape(log_px)[0], self.num_score_samples, -1)), -1
+        )
         log_q = ops.sum(z * ops.expand_dims(ops.log_softmax(logits, axis=-1), 1), axis=(-2, -1))
         k = float(self.num_score_samples)
         baseline = (ops.sum(log_px, axis=1, keepdims=True) - log_px) / (k - 1.0)

@@ -35,7 +35,9 @@ class ImportanceLogWeights(keras.layers.Layer):
         super().__init__(**kwargs)
         self.likelihood_name = likelihood
         self.likelihood = get_likelihood(likelihood)
-        self.log_var_range = None if log_var_range is None else tuple(float(v) for v in log_var_range)
+        self.log_var_range = (
+            None if log_var_range is None else tuple(float(v) for v in log_var_range)
+        )
 
     def call(self, inputs):
         x, z, z_mean, z_log_var, params = [ops.cast(t, "float32") for t in inputs]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.zoo.gaussian_vae import GaussianVAE
@@ -63,7 +63,11 @@ class MLPVAE(GaussianVAE):
     def build_networks(self, input_shape, latent_dim, channels):
         body = mlp_encoder(input_shape, self._hidden_units, name="encoder_body")
         decoder = mlp_decoder(
-            (latent_dim,), tuple(reversed(self._hidden_units)), input_shape, channels, name="decoder"
+            (latent_dim,),
+            tuple(reversed(self._hidden_units)),
+            input_shape,
+            channels,
+            name="decoder",
         )
         return body, decoder
 

@@ -13,19 +13,56 @@ from keras_rt.benchmarks import zoo
 from keras_rt.benchmarks.reference_vae import ReferenceVAE
 from keras_rt.cli import benchmark_zoo
 
-THROUGHPUT_KEYS = {"model", "variant", "label", "policy", "jit_compile", "examples_per_epoch",
-                   "examples_per_second", "examples_per_second_all", "speedup", "warmup_seconds"}
-QUALITY_KEYS = {"model", "variant", "label", "epochs", "train_seconds", "final_train_loss", "test_neg_elbo",
-                "test_neg_elbo_se", "test_examples", "test_neg_elbo_as_trained", "iwae_nll", "iwae_nll_se",
-                "iwae_k", "iwae_examples", "iwae_seconds", "delta_neg_elbo", "delta_neg_elbo_se",
-                "delta_iwae_nll", "delta_iwae_nll_se"}
+THROUGHPUT_KEYS = {
+    "model",
+    "variant",
+    "label",
+    "policy",
+    "jit_compile",
+    "examples_per_epoch",
+    "examples_per_second",
+    "examples_per_second_all",
+    "speedup",
+    "warmup_seconds",
+}
+QUALITY_KEYS = {
+    "model",
+    "variant",
+    "label",
+    "epochs",
+    "train_seconds",
+    "final_train_loss",
+    "test_neg_elbo",
+    "test_neg_elbo_se",
+    "test_examples",
+    "test_neg_elbo_as_trained",
+    "iwae_nll",
+    "iwae_nll_se",
+    "iwae_k",
+    "iwae_examples",
+    "iwae_seconds",
+    "delta_neg_elbo",
+    "delta_neg_elbo_se",
+    "delta_iwae_nll",
+    "delta_iwae_nll_se",
+}
 
 
 def test_throughput_rows():
-    rows = zoo.benchmark_throughput(models=("mlp_vae", "conv_vae"), dataset="digits", batch_size=32,
-                                    train_examples=64, repeats=1, variants=("zoo_f32",))
+    rows = zoo.benchmark_throughput(
+        models=("mlp_vae", "conv_vae"),
+        dataset="digits",
+        batch_size=32,
+        train_examples=64,
+        repeats=1,
+        variants=("zoo_f32",),
+    )
     assert [(r["model"], r["variant"]) for r in rows] == [
-        ("mlp_vae", "reference"), ("mlp_vae", "zoo_f32"), ("conv_vae", "reference"), ("conv_vae", "zoo_f32")]
+        ("mlp_vae", "reference"),
+        ("mlp_vae", "zoo_f32"),
+        ("conv_vae", "reference"),
+        ("conv_vae", "zoo_f32"),
+    ]
     for row in rows:
         assert set(row) == THROUGHPUT_KEYS
         assert row["examples_per_epoch"] == 64 and row["examples_per_second"] > 0
@@ -36,8 +73,16 @@ def test_throughput_rows():
 
 
 def test_quality_rows_with_mixed_precision_zoo_model():
-    rows = zoo.benchmark_quality(models=("mlp_vae",), dataset="digits", batch_size=32, epochs=1,
-                                 zoo_variant="zoo_bf16", iwae_samples=4, iwae_examples=8, max_examples=64)
+    rows = zoo.benchmark_quality(
+        models=("mlp_vae",),
+        dataset="digits",
+        batch_size=32,
+        epochs=1,
+        zoo_variant="zoo_bf16",
+        iwae_samples=4,
+        iwae_examples=8,
+        max_examples=64,
+    )
     assert [r["variant"] for r in rows] == ["reference", "zoo_bf16"]
     for row in rows:
         assert set(row) == QUALITY_KEYS
@@ -54,7 +99,8 @@ def test_reference_has_the_zoo_architecture():
     reference = ReferenceVAE("conv_vae", (8, 8, 1), 2, seed=0, filters=(4, 8), hidden_units=16)
     model = ConvVAE(input_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), hidden_units=16, seed=0)
     assert sum(np.prod(w.shape) for w in reference.trainable_weights) == sum(
-        np.prod(w.shape) for w in model.trainable_weights)
+        np.prod(w.shape) for w in model.trainable_weights
+    )
     assert reference.elbo(np.zeros((3, 8, 8, 1), "float32")).shape == (3,)
 
 
@@ -67,9 +113,25 @@ def test_bad_arguments():
 
 def test_cli_writes_json(tmp_path, capsys):
     path = tmp_path / "zoo.json"
-    code = benchmark_zoo.main(["--models", "mlp_vae", "--dataset", "digits", "--batch-size", "32",
-                               "--train-examples", "64", "--repeats", "1", "--variants", "zoo_f32",
-                               "--skip-quality", "--json", str(path)])
+    code = benchmark_zoo.main(
+        [
+            "--models",
+            "mlp_vae",
+            "--dataset",
+            "digits",
+            "--batch-size",
+            "32",
+            "--train-examples",
+            "64",
+            "--repeats",
+            "1",
+            "--variants",
+            "zoo_f32",
+            "--skip-quality",
+            "--json",
+            str(path),
+        ]
+    )
     assert code == 0
     result = json.loads(path.read_text())
     assert {r["variant"] for r in result["throughput"]} == {"reference", "zoo_f32"}

@@ -1,13 +1,23 @@
+import keras
 import numpy as np
 import pytest
-import keras
 
-from keras_rt.callbacks import GumbelTemperatureAnnealing, KLWarmup, annealed_temperature, kl_weight_at
+from keras_rt.callbacks import (
+    GumbelTemperatureAnnealing,
+    KLWarmup,
+    annealed_temperature,
+    kl_weight_at,
+)
 from keras_rt.layers import GaussianKL, GumbelSoftmaxSampling, Sampling
 
 
 def test_linear_and_cyclical_schedules():
-    assert [kl_weight_at(s, schedule="linear", warmup_steps=4) for s in (0, 2, 4, 8)] == [0, 0.5, 1, 1]
+    assert [kl_weight_at(s, schedule="linear", warmup_steps=4) for s in (0, 2, 4, 8)] == [
+        0,
+        0.5,
+        1,
+        1,
+    ]
     values = [
         kl_weight_at(s, schedule="cyclical", warmup_steps=1, total_steps=8, num_cycles=2, ratio=0.5)
         for s in range(8)
@@ -34,8 +44,15 @@ def test_callbacks_update_layers_during_fit():
     model = _vae_like()
     data = np.ones((32, 4), "float32")
     history = model.fit(
-        data, np.zeros((32, 3)), batch_size=8, epochs=2, verbose=0,
-        callbacks=[KLWarmup("linear", warmup_epochs=2), GumbelTemperatureAnnealing(rate=0.1, minimum=0.3)],
+        data,
+        np.zeros((32, 3)),
+        batch_size=8,
+        epochs=2,
+        verbose=0,
+        callbacks=[
+            KLWarmup("linear", warmup_epochs=2),
+            GumbelTemperatureAnnealing(rate=0.1, minimum=0.3),
+        ],
     )
     assert history.history["kl_weight"] == pytest.approx([0.375, 0.875])
     kl_layer = next(l for l in model.layers if isinstance(l, GaussianKL))

@@ -65,9 +65,7 @@ def test_train_is_reshuffled_each_epoch_and_shuffle_false_keeps_order():
     np.testing.assert_allclose(np.sort(epoch1.ravel()), np.sort(epoch2.ravel()))
 
     ordered = load_dataset("digits", batch_size=500, shuffle=False)
-    np.testing.assert_array_equal(
-        _concat(_epoch(ordered.train)), load_arrays("digits")["train"][0]
-    )
+    np.testing.assert_array_equal(_concat(_epoch(ordered.train)), load_arrays("digits")["train"][0])
 
 
 def test_flatten():
@@ -132,9 +130,7 @@ def test_binarized_train_is_reproducible_for_a_seed():
     a = load_dataset("digits", batch_size=256, binarized=True, seed=7)
     b = load_dataset("digits", batch_size=256, binarized=True, seed=7)
     for _ in range(2):  # the first two epochs match, epoch by epoch.
-        np.testing.assert_array_equal(
-            _concat(_epoch(a.train)), _concat(_epoch(b.train))
-        )
+        np.testing.assert_array_equal(_concat(_epoch(a.train)), _concat(_epoch(b.train)))
 
 
 def test_binarized_eval_is_fixed():

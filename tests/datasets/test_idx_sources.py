@@ -15,16 +15,22 @@ from keras_rt.datasets import (
     CorruptDatasetError,
     DatasetUnavailableError,
     clear_cache,
+    fashion_mnist,
     load_arrays,
     load_dataset,
     read_idx,
 )
-from keras_rt.datasets import fashion_mnist
 
 N_TRAIN = 5000 + 60  # fashion_mnist / mnist carve 5,000 validation images.
 N_TEST = 20
-TYPE_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C,
-              np.float32: 0x0D, np.float64: 0x0E}
+TYPE_CODES = {
+    np.uint8: 0x08,
+    np.int8: 0x09,
+    np.int16: 0x0B,
+    np.int32: 0x0C,
+    np.float32: 0x0D,
+    np.float64: 0x0E,
+}
 
 
 def write_idx(path, array, compress=None):
@@ -42,10 +48,14 @@ def write_idx(path, array, compress=None):
 def synthetic_mnist(seed=0):
     rng = np.random.default_rng(seed)
     return {
-        "train": (rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8),
-                  rng.integers(0, 10, N_TRAIN, dtype=np.uint8)),
-        "test": (rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8),
-                 rng.integers(0, 10, N_TEST, dtype=np.uint8)),
+        "train": (
+            rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8),
+            rng.integers(0, 10, N_TRAIN, dtype=np.uint8),
+        ),
+        "test": (
+            rng.integers(0, 256, (N_TEST, 28, 28), dtype=np.uint8),
+            rng.integers(0, 10, N_TEST, dtype=np.uint8),
+        ),
     }
 
 
@@ -155,7 +165,10 @@ def test_read_idx_missing_file(tmp_path):
 def test_load_from_idx_data_dir(name, idx_dir, data):
     arrays = load_arrays(name, data_dir=str(idx_dir))
     assert {s: len(a[0]) for s, a in arrays.items()} == {
-        "train": N_TRAIN - 5000, "validation": 5000, "test": N_TEST}
+        "train": N_TRAIN - 5000,
+        "validation": 5000,
+        "test": N_TEST,
+    }
     x_test, y_test = arrays["test"]
     assert x_test.shape == (N_TEST, 28, 28, 1) and x_test.dtype == np.float32
     np.testing.assert_allclose(x_test[..., 0], data["test"][0] / 255.0, rtol=1e-6)
@@ -165,8 +178,13 @@ def test_load_from_idx_data_dir(name, idx_dir, data):
     np.testing.assert_array_equal(np.sort(both), np.sort(data["train"][1]))
 
     splits = load_dataset(
-        name, data_dir=idx_dir, batch_size=8, max_examples=24, binarized=True,
-        flatten=True, with_labels=True,
+        name,
+        data_dir=idx_dir,
+        batch_size=8,
+        max_examples=24,
+        binarized=True,
+        flatten=True,
+        with_labels=True,
     )
     assert splits.num_examples == {"train": 24, "validation": 24, "test": N_TEST}
     assert splits.image_shape == (28, 28, 1) and splits.input_shape == (784,)
@@ -191,8 +209,10 @@ def test_uncompressed_and_dotted_file_names(tmp_path, data):
 def test_mnist_from_npz(tmp_path, data):
     np.savez(
         tmp_path / "mnist.npz",
-        x_train=data["train"][0], y_train=data["train"][1],
-        x_test=data["test"][0], y_test=data["test"][1],
+        x_train=data["train"][0],
+        y_train=data["train"][1],
+        x_test=data["test"][0],
+        y_test=data["test"][1],
     )
     for where in (tmp_path, tmp_path / "mnist.npz"):
         arrays = load_arrays("mnist", data_dir=where)
@@ -246,7 +266,8 @@ def test_fashion_mnist_default_dir_is_overridable(monkeypatch, offline, idx_dir,
 
 def test_fashion_mnist_falls_back_to_keras(monkeypatch, offline, data):
     monkeypatch.setattr(
-        keras.datasets.fashion_mnist, "load_data",
+        keras.datasets.fashion_mnist,
+        "load_data",
         lambda: (data["train"], data["test"]),
     )
     splits = load_dataset("fashion_mnist", max_examples=10)

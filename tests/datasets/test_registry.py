@@ -87,9 +87,7 @@ def test_loader_with_wrong_image_shape_is_reported():
     try:
         register_dataset(
             name,
-            lambda data_dir=None: {
-                "train": (np.zeros((10, 3, 3), "float32"), np.zeros(10))
-            },
+            lambda data_dir=None: {"train": (np.zeros((10, 3, 3), "float32"), np.zeros(10))},
             image_shape=(2, 2, 1),
             num_classes=2,
             validation_size=2,

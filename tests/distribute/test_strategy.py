@@ -10,8 +10,17 @@ import pytest
 from keras_rt.distribute import make_strategy, parse_tf_config, set_mixed_precision, worker_info
 from keras_rt.training import TrainConfig, train
 
-QUICK = dict(epochs=2, max_examples=128, batch_size=32, iwae_samples=0, plots=False,
-             tensorboard=False, export_dir=None, verbose=0, seed=0)
+QUICK = dict(
+    epochs=2,
+    max_examples=128,
+    batch_size=32,
+    iwae_samples=0,
+    plots=False,
+    tensorboard=False,
+    export_dir=None,
+    verbose=0,
+    seed=0,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,7 +29,10 @@ QUICK = dict(epochs=2, max_examples=128, batch_size=32, iwae_samples=0, plots=Fa
         ("", "needs the TF_CONFIG"),
         ("{not json", "not valid JSON"),
         ('{"task": {"type": "worker", "index": 0}}', "cluster"),
-        ('{"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}', "host:port"),
+        (
+            '{"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}',
+            "host:port",
+        ),
         ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker"}}', "'type' and 'index'"),
         ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}', "not a job"),
         ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}', r"\[0, 1\)"),
@@ -33,10 +45,14 @@ def test_malformed_tf_config(text, match):
 
 def test_worker_info_and_chief(monkeypatch):
     cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})
+    )
     info = worker_info("multi_worker")
     assert (info.num_workers, info.is_chief) == (2, False)
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})
+    )
     assert worker_info("multi_worker").is_chief
     assert worker_info("default").is_chief
 
@@ -44,7 +60,9 @@ def test_worker_info_and_chief(monkeypatch):
 def test_strategy_errors(monkeypatch):
     with pytest.raises(ValueError, match="Unknown strategy"):
         make_strategy("tpu_pod")
-    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}')
+    monkeypatch.setenv(
+        "TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}'
+    )
     with pytest.raises(ValueError, match="uses one machine"):
         make_strategy("mirrored")
     monkeypatch.delenv("TF_CONFIG")
@@ -55,8 +73,13 @@ def test_strategy_errors(monkeypatch):
 
 
 def test_mirrored_strategy_trains_and_exports(tmp_path):
-    result = train(TrainConfig(strategy="mirrored", output_dir=str(tmp_path / "run"),
-                               **{**QUICK, "export_dir": str(tmp_path / "sm")}))
+    result = train(
+        TrainConfig(
+            strategy="mirrored",
+            output_dir=str(tmp_path / "run"),
+            **{**QUICK, "export_dir": str(tmp_path / "sm")},
+        )
+    )
     assert np.isfinite(result.metrics["test"]["neg_elbo"])
     assert result.metrics["training"]["replicas"] >= 1
     assert (tmp_path / "sm" / "mlp_vae" / "1" / "saved_model.pb").is_file()
@@ -66,7 +89,9 @@ def test_mixed_bfloat16_is_close_to_float32(tmp_path):
     """Same seed, same data: the bfloat16 run's losses are finite and near the float32 run's."""
     runs = {}
     for mode in ("off", "mixed_bfloat16"):
-        runs[mode] = train(TrainConfig(mixed_precision=mode, output_dir=str(tmp_path / mode), **QUICK))
+        runs[mode] = train(
+            TrainConfig(mixed_precision=mode, output_dir=str(tmp_path / mode), **QUICK)
+        )
     import keras
 
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
@@ -94,14 +119,41 @@ def test_two_workers_on_loopback(tmp_path):
     script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "train.py")
     procs = []
     for index in range(2):
-        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
-                   TF_CPP_MIN_LOG_LEVEL="3")
-        procs.append(subprocess.Popen(
-            [sys.executable, script, "--strategy", "multi_worker", "--epochs", "1", "--max-examples", "128",
-             "--batch-size", "32", "--iwae-samples", "10", "--no-plots", "--no-tensorboard", "--verbose", "2",
-             "--output-dir", str(tmp_path / f"run{index}"), "--export-dir", str(tmp_path / f"sm{index}")],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        ))
+        env = dict(
+            os.environ,
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+            TF_CPP_MIN_LOG_LEVEL="3",
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    script,
+                    "--strategy",
+                    "multi_worker",
+                    "--epochs",
+                    "1",
+                    "--max-examples",
+                    "128",
+                    "--batch-size",
+                    "32",
+                    "--iwae-samples",
+                    "10",
+                    "--no-plots",
+                    "--no-tensorboard",
+                    "--verbose",
+                    "2",
+                    "--output-dir",
+                    str(tmp_path / f"run{index}"),
+                    "--export-dir",
+                    str(tmp_path / f"sm{index}"),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     outputs = []
     try:
         for proc in procs:

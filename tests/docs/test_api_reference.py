@@ -63,7 +63,11 @@ def _own_docstring(obj) -> str:
     """The object's own docstring; dataclasses' generated `Name(field=...)` one does not count."""
     doc = obj.__dict__.get("__doc__") if inspect.isclass(obj) else obj.__doc__
     doc = inspect.cleandoc(doc or "")
-    if inspect.isclass(obj) and dataclasses.is_dataclass(obj) and doc.startswith(f"{obj.__name__}("):
+    if (
+        inspect.isclass(obj)
+        and dataclasses.is_dataclass(obj)
+        and doc.startswith(f"{obj.__name__}(")
+    ):
         return ""
     return doc
 
@@ -114,7 +118,8 @@ def test_every_public_module_is_on_an_api_page():
     for package in DOCUMENTED_PACKAGES:
         assert package in directives, f"no `::: {package}` in docs/api/*.md"
     missing = [
-        module for module in _public_modules()
+        module
+        for module in _public_modules()
         if not any(d == module or d.startswith(module + ".") for d in directives)
         and not re.search(rf"`{re.escape(module)}(\.\w+)*`", text)
     ]
@@ -140,9 +145,15 @@ def test_mkdocs_strict_build(tmp_path):
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    log = "\n".join(line for line in proc.stderr.splitlines() if "WARNING" in line or "ERROR" in line)
+    log = "\n".join(
+        line for line in proc.stderr.splitlines() if "WARNING" in line or "ERROR" in line
+    )
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{log or proc.stderr[-4000:]}"
 
 
@@ -165,7 +176,9 @@ def command_help(command: str | None) -> str:
             os.environ.pop("COLUMNS", None)
         else:
             os.environ["COLUMNS"] = previous
-    assert exit_info.value.code in (0, None), f"keras-rt {command} --help exited {exit_info.value.code}"
+    assert exit_info.value.code in (0, None), (
+        f"keras-rt {command} --help exited {exit_info.value.code}"
+    )
     return out.getvalue().rstrip() + "\n"
 
 
@@ -185,8 +198,10 @@ def render_cli_page() -> str:
         "(`python tests/docs/test_api_reference.py --write-cli` rewrites it).\n",
         "| command | module | what it does |\n|---|---|---|",
     ]
-    parts += [f"| [`{name}`](#keras-rt-{name}) | `{module}` | {summary} |"
-              for name, (module, summary) in COMMANDS.items()]
+    parts += [
+        f"| [`{name}`](#keras-rt-{name}) | `{module}` | {summary} |"
+        for name, (module, summary) in COMMANDS.items()
+    ]
     parts.append("")
     parts.append("## `keras-rt`\n")
     parts.append(f"```text\n$ keras-rt --help\n{command_help(None)}```\n")
@@ -216,10 +231,15 @@ def test_cli_page_shows_the_current_help():
     if text != expected:
         import difflib
 
-        diff = "".join(difflib.unified_diff(
-            text.splitlines(keepends=True), expected.splitlines(keepends=True),
-            "docs/api/cli.md", "generated", n=1,
-        ))
+        diff = "".join(
+            difflib.unified_diff(
+                text.splitlines(keepends=True),
+                expected.splitlines(keepends=True),
+                "docs/api/cli.md",
+                "generated",
+                n=1,
+            )
+        )
         pytest.fail(
             "docs/api/cli.md differs from the commands' --help; run: "
             f"python tests/docs/test_api_reference.py --write-cli\n{diff[:4000]}"

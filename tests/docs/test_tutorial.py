@@ -50,9 +50,16 @@ def test_tutorial_has_the_whole_story():
     blocks = python_blocks()
     code = "\n".join(block for _, block in blocks)
     assert len(blocks) >= 8, f"only {len(blocks)} python blocks in {TUTORIAL}"
-    for needed in ("score_function(", "pathwise(", "Sampling(", "MultivariateNormalTriLSampling(",
-                   "run_toy_study(", "GumbelSoftmaxSampling(", "train(TrainConfig(",
-                   "start_server("):
+    for needed in (
+        "score_function(",
+        "pathwise(",
+        "Sampling(",
+        "MultivariateNormalTriLSampling(",
+        "run_toy_study(",
+        "GumbelSoftmaxSampling(",
+        "train(TrainConfig(",
+        "start_server(",
+    ):
         assert needed in code, f"the tutorial no longer runs {needed}"
 
 

@@ -6,14 +6,34 @@ import pytest
 
 from keras_rt.cli.estimator_variance import main
 
-NAMES = {"score_function", "score_function_baseline", "score_function_rloo",
-         "pathwise", "pathwise_antithetic", "pathwise_qmc"}
+NAMES = {
+    "score_function",
+    "score_function_baseline",
+    "score_function_rloo",
+    "pathwise",
+    "pathwise_antithetic",
+    "pathwise_qmc",
+}
 
 
 def test_cli_writes_json_and_png(tmp_path, capsys):
     out_json, out_png = tmp_path / "r.json", tmp_path / "plots" / "r.png"
-    code = main(["--sizes", "10,100", "--reps", "20", "--seed", "3",
-                 "--timing-samples", "1000", "--json", str(out_json), "--plot", str(out_png)])
+    code = main(
+        [
+            "--sizes",
+            "10,100",
+            "--reps",
+            "20",
+            "--seed",
+            "3",
+            "--timing-samples",
+            "1000",
+            "--json",
+            str(out_json),
+            "--plot",
+            str(out_png),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "score_function / pathwise" in text and "per 10^6 samples" in text
@@ -29,8 +49,10 @@ def test_cli_writes_json_and_png(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "argv,message",
-    [(["--reps", "1"], "--reps must be >= 2"),
-     (["--theta", "nan"], "--theta must be a finite number")],
+    [
+        (["--reps", "1"], "--reps must be >= 2"),
+        (["--theta", "nan"], "--theta must be a finite number"),
+    ],
 )
 def test_cli_user_errors_are_one_line(argv, message, capsys):
     assert main(argv + ["--sizes", "10", "--timing-samples", "0"]) == 2
@@ -48,11 +70,18 @@ def test_cli_rejects_bad_sizes(capsys):
 def test_vae_study_small():
     from keras_rt.estimators import vae_study
 
-    result = vae_study.run_vae_study(sizes=[8], reps=4, train_steps=5, batch_size=4,
-                                     estimators=["pathwise", "pathwise_qmc",
-                                                 "score_function_rloo"])
+    result = vae_study.run_vae_study(
+        sizes=[8],
+        reps=4,
+        train_steps=5,
+        batch_size=4,
+        estimators=["pathwise", "pathwise_qmc", "score_function_rloo"],
+    )
     assert result["latent_dim"] == 2
     assert {r["estimator"] for r in result["results"]} == {
-        "pathwise", "pathwise_qmc", "score_function_rloo"}
+        "pathwise",
+        "pathwise_qmc",
+        "score_function_rloo",
+    }
     assert all(r["total_variance"] > 0 for r in result["results"])
     assert "variance / pathwise" in vae_study.format_vae_table(result)

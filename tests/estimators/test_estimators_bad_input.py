@@ -13,8 +13,13 @@ square = lambda x: tf.square(x)  # noqa: E731
 
 def test_pathwise_refuses_a_non_reparameterized_distribution():
     with pytest.raises(ValueError, match=r"Bernoulli.*NOT_REPARAMETERIZED.*score_function"):
-        est.pathwise(lambda x: x, lambda l: tfd.Bernoulli(logits=l, dtype=tf.float32),
-                     [tf.constant(0.3)], 8, seed=0)
+        est.pathwise(
+            lambda x: x,
+            lambda l: tfd.Bernoulli(logits=l, dtype=tf.float32),
+            [tf.constant(0.3)],
+            8,
+            seed=0,
+        )
 
 
 @pytest.mark.parametrize(
@@ -74,7 +79,9 @@ def test_dist_fn_that_does_not_broadcast_over_samples_is_explained():
         est.pathwise(
             lambda x: tf.reduce_sum(x, -1),
             lambda m, s: tfd.Normal(m, s),
-            [tf.zeros([3]), tf.constant(1.0)], 8, seed=0,
+            [tf.zeros([3]), tf.constant(1.0)],
+            8,
+            seed=0,
         )
 
 
@@ -83,5 +90,7 @@ def test_qmc_needs_a_quantile():
         est.pathwise_qmc(
             lambda x: tf.reduce_sum(x, -1),
             lambda m: tfd.MultivariateNormalDiag(m, tf.ones_like(m)),
-            [tf.zeros([2])], 8, seed=0,
+            [tf.zeros([2])],
+            8,
+            seed=0,
         )

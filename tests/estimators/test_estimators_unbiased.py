@@ -78,7 +78,9 @@ ESTIMATORS = {
     "score_function_rloo": (est.score_function, {"baseline": "rloo"}, ALL),
     "score_function_optimal": (est.score_function, {"baseline": "optimal"}, ALL),
     "score_function_moving_average": (
-        est.score_function, {"baseline": "moving_average"}, ["normal_mean_scale", "bernoulli"]
+        est.score_function,
+        {"baseline": "moving_average"},
+        ["normal_mean_scale", "bernoulli"],
     ),
 }
 
@@ -148,9 +150,7 @@ def test_matches_tfp_monte_carlo_expectation_on_the_same_samples():
     # Pathwise: identical to differentiating the plain sample mean.
     with tf.GradientTape() as tape:
         tape.watch([mu, sigma])
-        xs = tfd.Normal(
-            tf.broadcast_to(mu, [256]), tf.broadcast_to(sigma, [256])
-        ).sample(seed=seed)
+        xs = tfd.Normal(tf.broadcast_to(mu, [256]), tf.broadcast_to(sigma, [256])).sample(seed=seed)
         value = tfp.monte_carlo.expectation(f, xs, use_reparameterization=True)
     expected = tape.gradient(value, [mu, sigma])
     got = est.average_gradient(

@@ -28,8 +28,12 @@ def _cell(result, name, n):
 
 @pytest.mark.parametrize(
     "name,analytic,tol",
-    [("pathwise", 4.0, TOL), ("score_function_baseline", 42.0, 2 * TOL),
-     ("score_function", 87.0, 3 * TOL), ("score_function_rloo", 42.0, 2 * TOL)],
+    [
+        ("pathwise", 4.0, TOL),
+        ("score_function_baseline", 42.0, 2 * TOL),
+        ("score_function", 87.0, 3 * TOL),
+        ("score_function_rloo", 42.0, 2 * TOL),
+    ],
 )
 def test_toy_variance_times_n_matches_analytic(toy, name, analytic, tol):
     cell = _cell(toy, name, 1024)
@@ -39,8 +43,12 @@ def test_toy_variance_times_n_matches_analytic(toy, name, analytic, tol):
 
 def test_analytic_formulas():
     a = study.analytic_per_sample_variances(2.0)
-    assert a == {"score_function": 87.0, "score_function_baseline": 42.0,
-                 "score_function_best_constant": 38.0, "pathwise": 4.0}
+    assert a == {
+        "score_function": 87.0,
+        "score_function_baseline": 42.0,
+        "score_function_best_constant": 38.0,
+        "pathwise": 4.0,
+    }
 
 
 def test_qmc_and_antithetic_beat_plain_monte_carlo_on_the_toy(toy):
@@ -55,8 +63,12 @@ def test_qmc_and_antithetic_beat_plain_monte_carlo_on_the_toy(toy):
 
 def test_antithetic_beats_mc_for_a_monotone_nonlinear_gradient():
     # d/dmu E[exp(x)] under N(mu, 1): per-sample gradient exp(mu + eps), monotone in eps.
-    args = (lambda x: tf.exp(x), lambda m: tfd.Normal(m, tf.constant(1.0, tf.float64)),
-            [tf.constant(0.3, tf.float64)], 64)
+    args = (
+        lambda x: tf.exp(x),
+        lambda m: tfd.Normal(m, tf.constant(1.0, tf.float64)),
+        [tf.constant(0.3, tf.float64)],
+        64,
+    )
     [mc] = est.gradient_variance(est.pathwise, *args, num_repeats=200, seed=4)
     [anti] = est.gradient_variance(est.pathwise_antithetic, *args, num_repeats=200, seed=4)
     [qmc] = est.gradient_variance(est.pathwise_qmc, *args, num_repeats=200, seed=4)
@@ -67,17 +79,27 @@ def test_antithetic_beats_mc_for_a_monotone_nonlinear_gradient():
 
 def test_optimal_baseline_is_the_best_constant():
     # Leave-one-out estimate of b* = theta^2 + 3 -> per-sample variance 38 (< 42).
-    args = (lambda x: tf.square(x), lambda m: tfd.Normal(m, tf.constant(1.0, tf.float64)),
-            [tf.constant(2.0, tf.float64)], 512)
-    [s] = est.gradient_variance(est.score_function, *args, num_repeats=REPS, seed=9,
-                                baseline="optimal")
+    args = (
+        lambda x: tf.square(x),
+        lambda m: tfd.Normal(m, tf.constant(1.0, tf.float64)),
+        [tf.constant(2.0, tf.float64)],
+        512,
+    )
+    [s] = est.gradient_variance(
+        est.score_function, *args, num_repeats=REPS, seed=9, baseline="optimal"
+    )
     assert abs(float(s.per_sample_variance) / 38.0 - 1) < 2 * TOL
 
 
 def test_gradient_variance_summary_fields():
     [s] = est.gradient_variance(
-        est.pathwise, lambda x: tf.square(x), lambda m: tfd.Normal(m, 1.0),
-        [tf.constant(2.0)], 100, num_repeats=50, seed=0,
+        est.pathwise,
+        lambda x: tf.square(x),
+        lambda m: tfd.Normal(m, 1.0),
+        [tf.constant(2.0)],
+        100,
+        num_repeats=50,
+        seed=0,
     )
     assert s.num_samples == 100 and s.num_repeats == 50
     np.testing.assert_allclose(float(s.snr), abs(float(s.mean)) / math.sqrt(float(s.variance)))
@@ -91,9 +113,9 @@ def test_randomized_sobol_points_are_uniform_and_stratified():
     for d in range(3):
         assert np.array_equal(np.sort(np.floor(u[:, d] * 1024)), np.arange(1024))
     # Over randomizations, each point is uniform: mean of the first point ~ 1/2.
-    firsts = np.array([
-        est.randomized_sobol_uniform(4, seed=s, dtype=tf.float64).numpy()[0] for s in range(200)
-    ])
+    firsts = np.array(
+        [est.randomized_sobol_uniform(4, seed=s, dtype=tf.float64).numpy()[0] for s in range(200)]
+    )
     assert abs(firsts.mean() - 0.5) < 5 * math.sqrt(1 / 12 / 200)
     # Independent groups: joint_ndims=1 gives each leading index its own randomization.
     g = est.randomized_sobol_uniform(8, [2, 1], seed=1, joint_ndims=1).numpy()
@@ -109,8 +131,14 @@ def test_antithetic_pairs():
 
 def test_moving_average_baseline_updates():
     b = est.MovingAverageBaseline(decay=0.5)
-    est.score_function(lambda x: tf.ones_like(x) * 4.0, lambda m: tfd.Normal(m, 1.0),
-                       [tf.constant(0.0)], 8, seed=0, baseline=b)
+    est.score_function(
+        lambda x: tf.ones_like(x) * 4.0,
+        lambda m: tfd.Normal(m, 1.0),
+        [tf.constant(0.0)],
+        8,
+        seed=0,
+        baseline=b,
+    )
     assert float(b.value) == pytest.approx(2.0)
     assert est.MovingAverageBaseline.from_config(b.get_config()).decay == 0.5
 

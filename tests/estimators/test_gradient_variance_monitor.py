@@ -1,18 +1,20 @@
 """GradientVarianceMonitor logs gradient variance and SNR during fit."""
 
-import numpy as np
 import keras
+import numpy as np
 import pytest
 
 from keras_rt.callbacks.gradient_variance import GradientVarianceMonitor
 
 
 def _model():
-    model = keras.Sequential([
-        keras.Input((4,)),
-        keras.layers.GaussianNoise(0.5, seed=1),  # makes the gradient stochastic
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.GaussianNoise(0.5, seed=1),  # makes the gradient stochastic
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mse")
     return model
 
@@ -20,8 +22,9 @@ def _model():
 def test_monitor_logs_to_history_and_tensorboard(tmp_path):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(32, 4)).astype("float32"), rng.normal(size=(32, 1)).astype("float32")
-    monitor = GradientVarianceMonitor(x[:16], y[:16], num_draws=4, every_n_epochs=2,
-                                      log_dir=str(tmp_path / "tb"))
+    monitor = GradientVarianceMonitor(
+        x[:16], y[:16], num_draws=4, every_n_epochs=2, log_dir=str(tmp_path / "tb")
+    )
     history = _model().fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[monitor])
     assert len(history.history["grad_variance"]) == 2  # epochs 2 and 4
     assert all(v > 0 for v in history.history["grad_variance"])

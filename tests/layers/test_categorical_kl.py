@@ -14,7 +14,9 @@ LOGITS = np.random.RandomState(0).randn(5, 3, 4).astype("float32")
 def test_matches_tfp_kl_to_uniform():
     q = tfd.Independent(tfd.OneHotCategorical(logits=LOGITS), 1)
     p = tfd.Independent(tfd.OneHotCategorical(logits=np.zeros((3, 4), "float32")), 1)
-    np.testing.assert_allclose(categorical_kl_to_uniform(LOGITS), tfd.kl_divergence(q, p), rtol=1e-5)
+    np.testing.assert_allclose(
+        categorical_kl_to_uniform(LOGITS), tfd.kl_divergence(q, p), rtol=1e-5
+    )
 
 
 def test_layer_adds_weighted_mean_and_passes_through():

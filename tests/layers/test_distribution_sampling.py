@@ -1,8 +1,8 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
-import keras
 
 from keras_rt.layers import DistributionSampling
 from keras_rt.layers.distribution_sampling import FAMILIES, NOT_REPARAMETERIZABLE
@@ -16,7 +16,9 @@ N = 20000
 def _raw_params(family, n, width=2):
     rng = np.random.RandomState(0)
     count = len(FAMILIES[family].params)
-    return [np.repeat(rng.uniform(0.2, 1.5, (1, width)).astype("float32"), n, 0) for _ in range(count)]
+    return [
+        np.repeat(rng.uniform(0.2, 1.5, (1, width)).astype("float32"), n, 0) for _ in range(count)
+    ]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -61,7 +63,10 @@ def test_layer_harness_and_num_samples():
         DistributionSampling, {"family": "gamma", "seed": 1, "num_samples": 3}, params, (4, 3, 2)
     )
     run_layer_test(
-        DistributionSampling, {"family": "dirichlet", "seed": 1}, np.zeros((4, 3), "float32"), (4, 3)
+        DistributionSampling,
+        {"family": "dirichlet", "seed": 1},
+        np.zeros((4, 3), "float32"),
+        (4, 3),
     )
 
 

@@ -1,8 +1,7 @@
+import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 import tensorflow_probability as tfp
-import keras
 
 from keras_rt.layers import GaussianKL, MultivariateNormalTriLSampling, Sampling
 from keras_rt.ops import diagonal_gaussian_kl, tril_gaussian_kl
@@ -17,7 +16,9 @@ LOG_VAR = RNG.randn(6, 4).astype("float32")
 def test_matches_tfp_kl_divergence():
     q = tfd.MultivariateNormalDiag(MEAN, np.exp(0.5 * LOG_VAR))
     p = tfd.MultivariateNormalDiag(np.zeros(4, "float32"), np.ones(4, "float32"))
-    np.testing.assert_allclose(diagonal_gaussian_kl(MEAN, LOG_VAR), tfd.kl_divergence(q, p), rtol=1e-5)
+    np.testing.assert_allclose(
+        diagonal_gaussian_kl(MEAN, LOG_VAR), tfd.kl_divergence(q, p), rtol=1e-5
+    )
 
 
 def test_full_covariance_matches_tfp():
@@ -57,7 +58,9 @@ def test_harness_and_kl_metric_in_fit():
     model = keras.Model(x, Sampling(seed=0)([z_mean, z_log_var]))
     model.compile("adam", "mse")
     data = np.ones((16, 3), "float32")
-    history = model.fit(data, np.zeros((16, 2)), validation_data=(data, np.zeros((16, 2))), verbose=0)
+    history = model.fit(
+        data, np.zeros((16, 2)), validation_data=(data, np.zeros((16, 2))), verbose=0
+    )
     assert {"kl", "val_kl", "loss"} <= set(history.history)
 
 

@@ -1,7 +1,7 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
 
 from keras_rt.layers import GumbelSoftmaxSampling
 from keras_rt.testing import run_layer_test

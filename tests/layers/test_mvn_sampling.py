@@ -1,8 +1,8 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
-import keras
 
 from keras_rt.layers import MultivariateNormalTriLSampling
 from keras_rt.layers.mvn_sampling import latent_dim_for, num_scale_params

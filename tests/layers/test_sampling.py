@@ -1,7 +1,7 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
 
 from keras_rt.layers import Sampling
 from keras_rt.testing import run_layer_test
@@ -22,7 +22,9 @@ def test_layer_harness_num_samples():
 
 def test_layer_harness_mean_at_inference():
     data = [np.ones((4, 3), "float32"), np.zeros((4, 3), "float32")]
-    layer = run_layer_test(Sampling, {"seed": 1, "inference": "mean"}, data, (4, 3), stochastic=False)
+    layer = run_layer_test(
+        Sampling, {"seed": 1, "inference": "mean"}, data, (4, 3), stochastic=False
+    )
     np.testing.assert_array_equal(layer(data, training=False), data[0])
     assert not np.allclose(layer(data, training=True), data[0])
 
@@ -104,7 +106,9 @@ def test_log_var_clamp_keeps_float16_finite():
 
 
 def test_nan_and_inf_are_not_turned_into_numbers():
-    z = Sampling(seed=0)([np.zeros((1, 3), "float32"), np.array([[np.nan, np.inf, 0.0]], "float32")])
+    z = Sampling(seed=0)(
+        [np.zeros((1, 3), "float32"), np.array([[np.nan, np.inf, 0.0]], "float32")]
+    )
     z = keras.ops.convert_to_numpy(z)
     assert np.isnan(z[0, 0]) and not np.isfinite(z[0, 1]) and np.isfinite(z[0, 2])
 

@@ -11,18 +11,46 @@ from keras_rt.cli import main as keras_rt_main
 from keras_rt.cli import train as train_cli
 from keras_rt.training import TrainConfig, train
 
-QUICK = ["--epochs", "1", "--max-examples", "64", "--batch-size", "32", "--iwae-samples", "8",
-         "--no-tensorboard", "--verbose", "0"]
+QUICK = [
+    "--epochs",
+    "1",
+    "--max-examples",
+    "64",
+    "--batch-size",
+    "32",
+    "--iwae-samples",
+    "8",
+    "--no-tensorboard",
+    "--verbose",
+    "0",
+]
 
 
 def test_train_writes_the_run_folder_and_exports(tmp_path, capsys):
     run_dir, export_dir = tmp_path / "run", tmp_path / "sm"
-    code = train_cli.main(["--model", "mlp_vae", "--dataset", "digits", "--latent-dim", "2",
-                           "--seed", "0", "--output-dir", str(run_dir), "--export-dir", str(export_dir)] + QUICK)
+    code = train_cli.main(
+        [
+            "--model",
+            "mlp_vae",
+            "--dataset",
+            "digits",
+            "--latent-dim",
+            "2",
+            "--seed",
+            "0",
+            "--output-dir",
+            str(run_dir),
+            "--export-dir",
+            str(export_dir),
+        ]
+        + QUICK
+    )
     assert code == 0
     for name in ("config.json", "metrics.json", "versions.json", "history.csv", "model.keras"):
         assert (run_dir / name).is_file(), name
-    assert {"reconstructions.png", "samples.png", "latent_map.png", "manifold.png"} <= set(os.listdir(run_dir / "plots"))
+    assert {"reconstructions.png", "samples.png", "latent_map.png", "manifold.png"} <= set(
+        os.listdir(run_dir / "plots")
+    )
     metrics = json.load(open(run_dir / "metrics.json"))
     assert {"neg_elbo", "kl", "reconstruction", "iwae_nll"} <= set(metrics["test"])
     assert {"train", "validation"} <= set(metrics)
@@ -35,7 +63,9 @@ def test_train_writes_the_run_folder_and_exports(tmp_path, capsys):
 
 def test_config_file_and_flags(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text(json.dumps({"epochs": 7, "batch_size": 16, "model_config": {"hidden_units": [8]}}))
+    path.write_text(
+        json.dumps({"epochs": 7, "batch_size": 16, "model_config": {"hidden_units": [8]}})
+    )
     args = argparse_for(["--config", str(path), "--epochs", "2"])
     config = train_cli.config_from_args(args)
     assert (config.epochs, config.batch_size, config.model_config) == (2, 16, {"hidden_units": [8]})
@@ -60,7 +90,9 @@ def argparse_for(argv):
 )
 def test_user_errors_are_one_line_and_write_nothing(tmp_path, capsys, argv, message):
     run_dir = tmp_path / "run"
-    code = train_cli.main(["--output-dir", str(run_dir), "--export-dir", str(tmp_path / "sm")] + argv)
+    code = train_cli.main(
+        ["--output-dir", str(run_dir), "--export-dir", str(tmp_path / "sm")] + argv
+    )
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert not run_dir.exists() and not (tmp_path / "sm").exists()
@@ -88,8 +120,17 @@ def test_interrupted_run_resumes(tmp_path):
             if epoch == 1:
                 raise RuntimeError("killed")
 
-    config = TrainConfig(epochs=3, max_examples=64, batch_size=32, iwae_samples=0, plots=False,
-                         tensorboard=False, export_dir=None, output_dir=str(tmp_path / "run"), verbose=0)
+    config = TrainConfig(
+        epochs=3,
+        max_examples=64,
+        batch_size=32,
+        iwae_samples=0,
+        plots=False,
+        tensorboard=False,
+        export_dir=None,
+        output_dir=str(tmp_path / "run"),
+        verbose=0,
+    )
     with pytest.raises(RuntimeError, match="killed"):
         train(config, callbacks=[Crash()])
     resumed = train(config)
@@ -98,23 +139,40 @@ def test_interrupted_run_resumes(tmp_path):
 
 
 def test_export_cli_from_run_folder(tmp_path, capsys):
-    config = TrainConfig(epochs=1, max_examples=32, iwae_samples=0, plots=False, tensorboard=False,
-                         export_dir=None, output_dir=str(tmp_path / "run"), verbose=0)
+    config = TrainConfig(
+        epochs=1,
+        max_examples=32,
+        iwae_samples=0,
+        plots=False,
+        tensorboard=False,
+        export_dir=None,
+        output_dir=str(tmp_path / "run"),
+        verbose=0,
+    )
     train(config)
-    assert export_cli.main(["--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "sm")]) == 0
+    assert (
+        export_cli.main(["--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "sm")])
+        == 0
+    )
     assert (tmp_path / "sm" / "mlp_vae" / "1" / "saved_model.pb").is_file()
     assert export_cli.main(["--run-dir", str(tmp_path / "missing")]) == 2
     assert "Run folder not found" in capsys.readouterr().err
 
 
 def test_keras_rt_help_lists_subcommands():
-    result = subprocess.run([sys.executable, "-m", "keras_rt.cli.main", "--help"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_rt.cli.main", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0
     for command in ("train", "tune", "export", "serve", "estimator-variance", "demo"):
         assert command in result.stdout
 
 
 def test_keras_rt_dispatches_to_train(tmp_path):
-    code = keras_rt_main.main(["train", "--output-dir", str(tmp_path / "r"), "--no-export", "--no-plots"] + QUICK)
+    code = keras_rt_main.main(
+        ["train", "--output-dir", str(tmp_path / "r"), "--no-export", "--no-plots"] + QUICK
+    )
     assert code == 0 and (tmp_path / "r" / "metrics.json").is_file()

@@ -27,7 +27,12 @@ def run_clients(server, make_request, check, clients=CLIENTS, requests=REQUESTS,
             for j in range(requests):
                 path, body, expected = make_request(i, j)
                 try:
-                    conn.request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+                    conn.request(
+                        "POST",
+                        path,
+                        json.dumps(body).encode(),
+                        {"Content-Type": "application/json"},
+                    )
                     response = conn.getresponse()
                     answer = json.loads(response.read())
                     if response.status != 200:
@@ -61,20 +66,35 @@ def mixed_request(server):
         rows = 1 + (i + j) % 3
         kind = j % 5
         if kind == 0:
-            return "/v1/models/mlp_vae:predict", {"instances": rng.rand(rows, INPUT_DIM).tolist()}, ("predictions", rows)
+            return (
+                "/v1/models/mlp_vae:predict",
+                {"instances": rng.rand(rows, INPUT_DIM).tolist()},
+                ("predictions", rows),
+            )
         if kind == 1:
-            return ("/v1/models/mlp_vae/versions/1:predict",
-                    {"signature_name": "encode", "inputs": {"x": rng.rand(rows, INPUT_DIM).tolist()}}, ("outputs", rows))
+            return (
+                "/v1/models/mlp_vae/versions/1:predict",
+                {"signature_name": "encode", "inputs": {"x": rng.rand(rows, INPUT_DIM).tolist()}},
+                ("outputs", rows),
+            )
         if kind == 2:
             z = np.full((rows, LATENT_DIM), (i * REQUESTS + j) / 100.0, np.float32)
-            return ("/v1/models/mlp_vae:predict", {"signature_name": "decode", "instances": z.tolist()},
-                    ("decode", decode({"z": z})["x"]))
+            return (
+                "/v1/models/mlp_vae:predict",
+                {"signature_name": "decode", "instances": z.tolist()},
+                ("decode", decode({"z": z})["x"]),
+            )
         if kind == 3:
-            return ("/v1/models/mlp_vae:predict",
-                    {"signature_name": "sample", "inputs": {"num_samples": rows}}, ("outputs", rows))
-        return ("/v1/models/mlp_vae:predict",
-                {"signature_name": "log_likelihood", "instances": rng.rand(rows, INPUT_DIM).tolist()},
-                ("predictions", rows))
+            return (
+                "/v1/models/mlp_vae:predict",
+                {"signature_name": "sample", "inputs": {"num_samples": rows}},
+                ("outputs", rows),
+            )
+        return (
+            "/v1/models/mlp_vae:predict",
+            {"signature_name": "log_likelihood", "instances": rng.rand(rows, INPUT_DIM).tolist()},
+            ("predictions", rows),
+        )
 
     return make
 
@@ -97,8 +117,12 @@ def test_concurrent_mixed_load_has_no_failures(server):
 def batching_server(exported):
     from keras_rt.serving import ModelStore, start_server
 
-    with start_server(ModelStore(str(exported), poll_seconds=0), batching=True, batch_max_rows=16,
-                      batch_timeout_ms=1.0) as running:
+    with start_server(
+        ModelStore(str(exported), poll_seconds=0),
+        batching=True,
+        batch_max_rows=16,
+        batch_timeout_ms=1.0,
+    ) as running:
         yield running
 
 
@@ -115,7 +139,12 @@ def test_a_bad_request_in_a_batch_fails_alone(batching_server):
     signature = batching_server.store.get("mlp_vae").signatures["decode"]
     good = np.zeros((2, LATENT_DIM), np.float32)
     bad = np.zeros((1, LATENT_DIM + 1), np.float32)  # cannot be concatenated with the others
-    results = _run_batch([_Item(signature, {"z": good}, 2, None), _Item(signature, {"z": bad}, 1, None),
-                          _Item(signature, {"z": good}, 2, None)])
+    results = _run_batch(
+        [
+            _Item(signature, {"z": good}, 2, None),
+            _Item(signature, {"z": bad}, 1, None),
+            _Item(signature, {"z": good}, 2, None),
+        ]
+    )
     assert [ok for ok, _ in results] == [True, False, True]
     assert results[0][1]["x"].shape == (2, INPUT_DIM)

@@ -53,7 +53,7 @@ def test_path_safety_skips_odd_names_and_symlinks_outside(tmp_path):
     base, outside = tmp_path / "base", tmp_path / "outside"
     make(base, "good", 1)
     make(outside, "evil", 1)
-    os.symlink(outside / "evil", base / "linked")            # model folder outside the base
+    os.symlink(outside / "evil", base / "linked")  # model folder outside the base
     os.symlink(outside / "evil" / "1", base / "good" / "2")  # version folder outside the model
     for odd in (".hidden", "has space", "a:b"):
         make(base, odd, 1)
@@ -66,7 +66,7 @@ def test_path_safety_skips_odd_names_and_symlinks_outside(tmp_path):
     for name in ("..", "../outside/evil", "/tmp", "good/1", ""):
         with pytest.raises(NotFound):
             store.get(name)
-    for version in ("../1", "1/..", "-1", "1.0", "", "x", True, -1, 10 ** 30):
+    for version in ("../1", "1/..", "-1", "1.0", "", "x", True, -1, 10**30):
         with pytest.raises(NotFound):
             store.get("good", version)
 
@@ -78,8 +78,11 @@ def test_broken_version_is_reported_then_retried_when_its_folder_changes(tmp_pat
     store.refresh()
     assert store.get("m").version == 1
     status = store.status_json("m")["model_version_status"]
-    assert status[0] == {"version": "2", "state": "END",
-                         "status": {"error_code": "UNKNOWN", "error_message": "ValueError: cannot load"}}
+    assert status[0] == {
+        "version": "2",
+        "state": "END",
+        "status": {"error_code": "UNKNOWN", "error_message": "ValueError: cannot load"},
+    }
     assert status[1]["state"] == "AVAILABLE"
     with pytest.raises(NotFound, match="failed to load"):
         store.get("m", 2)

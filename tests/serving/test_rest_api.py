@@ -13,8 +13,15 @@ def direct(server, signature, **arrays):
 
 
 def test_model_status_and_version_status(server):
-    expected = {"model_version_status": [
-        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]}
+    expected = {
+        "model_version_status": [
+            {
+                "version": "1",
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""},
+            }
+        ]
+    }
     assert call(server.url, "GET", "/v1/models/mlp_vae") == (200, expected)
     assert call(server.url, "GET", "/v1/models/mlp_vae/versions/1") == (200, expected)
 
@@ -30,12 +37,16 @@ def test_metadata_lists_every_signature_from_the_savedmodel(server):
         assert set(defs) == set(SIGNATURE_NAMES)
         x_info = defs["serving_default"]["inputs"]["x"]
         assert x_info["dtype"] == "DT_FLOAT"
-        assert x_info["tensor_shape"] == {"dim": [{"size": "-1", "name": ""}, {"size": str(INPUT_DIM), "name": ""}],
-                                          "unknown_rank": False}
+        assert x_info["tensor_shape"] == {
+            "dim": [{"size": "-1", "name": ""}, {"size": str(INPUT_DIM), "name": ""}],
+            "unknown_rank": False,
+        }
         assert set(defs["encode"]["outputs"]) == {"z_mean", "z_log_var"}
         assert defs["sample"]["inputs"]["num_samples"]["dtype"] == "DT_INT32"
         assert defs["sample"]["inputs"]["num_samples"]["tensor_shape"]["dim"] == []
-        assert defs["log_likelihood"]["outputs"]["elbo"]["tensor_shape"]["dim"] == [{"size": "-1", "name": ""}]
+        assert defs["log_likelihood"]["outputs"]["elbo"]["tensor_shape"]["dim"] == [
+            {"size": "-1", "name": ""}
+        ]
         assert all(d["method_name"] == "tensorflow/serving/predict" for d in defs.values())
 
 
@@ -50,11 +61,15 @@ def test_reconstruct_row_and_columnar(server, x, version):
     code, body = predict(server.url, "mlp_vae", {"instances": x.tolist()}, version)
     assert code == 200 and set(body) == {"predictions"}
     assert_images(body["predictions"], 3)
-    code, body = predict(server.url, "mlp_vae", {"signature_name": "serving_default", "inputs": x.tolist()}, version)
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "serving_default", "inputs": x.tolist()}, version
+    )
     assert code == 200 and set(body) == {"outputs"}
     assert_images(body["outputs"], 3)
     # A single-input instance may also name its input; integers are accepted for floats.
-    code, body = predict(server.url, "mlp_vae", {"instances": [{"x": row} for row in x.tolist()]}, version)
+    code, body = predict(
+        server.url, "mlp_vae", {"instances": [{"x": row} for row in x.tolist()]}, version
+    )
     assert code == 200
     assert_images(body["predictions"], 3)
     code, body = predict(server.url, "mlp_vae", {"instances": [[0] * INPUT_DIM]}, version)
@@ -64,31 +79,46 @@ def test_reconstruct_row_and_columnar(server, x, version):
 
 def test_encode_has_several_outputs(server, x):
     expected = direct(server, "encode", x=x)
-    code, body = predict(server.url, "mlp_vae", {"signature_name": "encode", "instances": x.tolist()})
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "encode", "instances": x.tolist()}
+    )
     assert code == 200
     rows = body["predictions"]
     assert len(rows) == 3 and all(set(r) == {"z_mean", "z_log_var"} for r in rows)
-    np.testing.assert_allclose([r["z_mean"] for r in rows], expected["z_mean"], rtol=1e-5, atol=1e-6)
-    code, body = predict(server.url, "mlp_vae", {"signature_name": "encode", "inputs": {"x": x.tolist()}})
+    np.testing.assert_allclose(
+        [r["z_mean"] for r in rows], expected["z_mean"], rtol=1e-5, atol=1e-6
+    )
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "encode", "inputs": {"x": x.tolist()}}
+    )
     assert code == 200 and set(body["outputs"]) == {"z_mean", "z_log_var"}
-    np.testing.assert_allclose(body["outputs"]["z_log_var"], expected["z_log_var"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        body["outputs"]["z_log_var"], expected["z_log_var"], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_decode(server):
     z = np.array([[0.0, 0.0], [1.0, -1.0]], np.float32)
     expected = direct(server, "decode", z=z)["x"]
-    code, body = predict(server.url, "mlp_vae", {"signature_name": "decode", "instances": z.tolist()})
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "decode", "instances": z.tolist()}
+    )
     assert code == 200 and np.shape(body["predictions"]) == (2, INPUT_DIM)
     np.testing.assert_allclose(body["predictions"], expected, rtol=1e-5, atol=1e-6)
-    code, body = predict(server.url, "mlp_vae",
-                         {"signature_name": "decode", "instances": [{"z": [0, 0]}]})
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "decode", "instances": [{"z": [0, 0]}]}
+    )
     assert code == 200 and np.shape(body["predictions"]) == (1, INPUT_DIM)
 
 
 def test_sample_is_columnar_only(server):
-    code, body = predict(server.url, "mlp_vae", {"signature_name": "sample", "inputs": {"num_samples": 4}})
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "sample", "inputs": {"num_samples": 4}}
+    )
     assert code == 200 and np.shape(body["outputs"]) == (4, INPUT_DIM)
-    assert np.all((np.array(body["outputs"]) >= 0) & (np.array(body["outputs"]) <= 1))  # Bernoulli means
+    assert np.all(
+        (np.array(body["outputs"]) >= 0) & (np.array(body["outputs"]) <= 1)
+    )  # Bernoulli means
     code, body = predict(server.url, "mlp_vae", {"signature_name": "sample", "inputs": 2})
     assert code == 200 and np.shape(body["outputs"]) == (2, INPUT_DIM)
     code, body = predict(server.url, "mlp_vae", {"signature_name": "sample", "instances": [4]})
@@ -96,10 +126,16 @@ def test_sample_is_columnar_only(server):
 
 
 def test_log_likelihood(server, x):
-    code, body = predict(server.url, "mlp_vae", {"signature_name": "log_likelihood", "instances": x.tolist()})
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "log_likelihood", "instances": x.tolist()}
+    )
     assert code == 200 and np.shape(body["predictions"]) == (3,)
-    assert all(np.isfinite(body["predictions"])) and max(body["predictions"]) < 0  # nats; Bernoulli ELBO < 0
-    code, body = predict(server.url, "mlp_vae", {"signature_name": "log_likelihood", "inputs": {"x": x.tolist()}})
+    assert (
+        all(np.isfinite(body["predictions"])) and max(body["predictions"]) < 0
+    )  # nats; Bernoulli ELBO < 0
+    code, body = predict(
+        server.url, "mlp_vae", {"signature_name": "log_likelihood", "inputs": {"x": x.tolist()}}
+    )
     assert code == 200 and np.shape(body["outputs"]) == (3,)
 
 
@@ -110,5 +146,7 @@ def test_empty_signature_name_means_default(server, x):
 
 def test_latent_dim_from_metadata_matches(server):
     _, body = call(server.url, "GET", "/v1/models/mlp_vae/metadata")
-    dims = body["metadata"]["signature_def"]["signature_def"]["decode"]["inputs"]["z"]["tensor_shape"]["dim"]
+    dims = body["metadata"]["signature_def"]["signature_def"]["decode"]["inputs"]["z"][
+        "tensor_shape"
+    ]["dim"]
     assert dims[1]["size"] == str(LATENT_DIM)

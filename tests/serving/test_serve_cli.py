@@ -23,19 +23,29 @@ def test_help_lists_the_flags(capsys):
         keras_rt_main.main(["serve", "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for flag in ("--model-base-path", "--model", "--host", "--port", "--poll-seconds", "--batching"):
+    for flag in (
+        "--model-base-path",
+        "--model",
+        "--host",
+        "--port",
+        "--poll-seconds",
+        "--batching",
+    ):
         assert flag in out
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--model", "mlp_vae"], ["NAME=PATH"]),
-    (["--model", "=x"], ["NAME=PATH"]),
-    (["--model-base-path", "/nonexistent/saved_models"], ["not found"]),
-    (["--model", "../x={base}/mlp_vae"], ["Model names"]),
-    (["--model", "m={base}/mlp_vae/1"], ["version folder"]),
-    (["--model-base-path", "{base}", "--port", "70000"], ["--port"]),
-    (["--model-base-path", "{base}", "--num-versions", "0"], ["num_versions"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--model", "mlp_vae"], ["NAME=PATH"]),
+        (["--model", "=x"], ["NAME=PATH"]),
+        (["--model-base-path", "/nonexistent/saved_models"], ["not found"]),
+        (["--model", "../x={base}/mlp_vae"], ["Model names"]),
+        (["--model", "m={base}/mlp_vae/1"], ["version folder"]),
+        (["--model-base-path", "{base}", "--port", "70000"], ["--port"]),
+        (["--model-base-path", "{base}", "--num-versions", "0"], ["num_versions"]),
+    ],
+)
 def test_user_errors_are_one_line_and_exit_2(exported, capsys, argv, words):
     argv = [a.replace("{base}", str(exported)) for a in argv]
     assert serve_cli.main(argv) == 2
@@ -60,9 +70,22 @@ def test_script_serves_a_named_model_until_terminated(exported):
         port = s.getsockname()[1]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "serve.py"), "--model", f"vae={exported / 'mlp_vae'}",
-         "--port", str(port), "--batching", "--log-level", "info"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "serve.py"),
+            "--model",
+            f"vae={exported / 'mlp_vae'}",
+            "--port",
+            str(port),
+            "--batching",
+            "--log-level",
+            "info",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -75,7 +98,9 @@ def test_script_serves_a_named_model_until_terminated(exported):
                 pass
             assert time.monotonic() < deadline, "server did not come up"
             time.sleep(0.2)
-        code, body = predict(url, "vae", {"signature_name": "encode", "instances": [[0.5] * INPUT_DIM]})
+        code, body = predict(
+            url, "vae", {"signature_name": "encode", "instances": [[0.5] * INPUT_DIM]}
+        )
         assert code == 200 and set(body["predictions"][0]) == {"z_mean", "z_log_var"}
         assert predict(url, "mlp_vae", {"instances": [[0.5] * INPUT_DIM]})[0] == 404
     finally:

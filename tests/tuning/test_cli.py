@@ -11,10 +11,27 @@ from .conftest import QUICK_FLAGS
 
 def test_cli_prints_the_trials_table_and_writes_results(tmp_path, capsys):
     config = tmp_path / "search.json"
-    config.write_text(json.dumps({"model_config": {"hidden_units": [16]}, "search": {"beta": [0.5, 1.0]}}))
+    config.write_text(
+        json.dumps({"model_config": {"hidden_units": [16]}, "search": {"beta": [0.5, 1.0]}})
+    )
     out_dir = tmp_path / "t"
-    code = tune_cli.main(["--latent-dims", "2,4", "--tuner", "random", "--max-trials", "2",
-                          "--config", str(config), "--output-dir", str(out_dir), "--seed", "1"] + QUICK_FLAGS)
+    code = tune_cli.main(
+        [
+            "--latent-dims",
+            "2,4",
+            "--tuner",
+            "random",
+            "--max-trials",
+            "2",
+            "--config",
+            str(config),
+            "--output-dir",
+            str(out_dir),
+            "--seed",
+            "1",
+        ]
+        + QUICK_FLAGS
+    )
     out = capsys.readouterr().out
     assert code == 0
     header = next(line for line in out.splitlines() if line.strip().startswith("trial"))

@@ -17,13 +17,21 @@ from keras_rt.tuning.search import default_max_trials, search_space_for
 
 @pytest.mark.parametrize(
     "value,expected",
-    [("2,4,8,16,32", [2, 4, 8, 16, 32]), (" 8, 2 ,8", [8, 2]), ([4, 2], [4, 2]), ("16", [16]), (3, [3])],
+    [
+        ("2,4,8,16,32", [2, 4, 8, 16, 32]),
+        (" 8, 2 ,8", [8, 2]),
+        ([4, 2], [4, 2]),
+        ("16", [16]),
+        (3, [3]),
+    ],
 )
 def test_parse_latent_dims(value, expected):
     assert parse_latent_dims(value) == expected
 
 
-@pytest.mark.parametrize("value", ["", " , ", [], "a,b", "2,x", "2.5", "0,2", "-4", [2, True], None])
+@pytest.mark.parametrize(
+    "value", ["", " , ", [], "a,b", "2,x", "2.5", "0,2", "-4", [2, True], None]
+)
 def test_bad_latent_dims(value):
     with pytest.raises(ValueError, match="latent_dims"):
         parse_latent_dims(value)
@@ -77,8 +85,13 @@ def test_search_space_choices_ranges_and_grid_size():
     values = space.declare(hp)
     assert values == {"beta": 0.5, "hidden_units": (32, 16), "free_bits": 0.0}
     assert hp.values["hidden_units"] == "32,16"  # KerasTuner choices hold scalars
-    assert space.decode({"hidden_units": "64,32", "latent_dim": 4}) == {"hidden_units": [64, 32], "latent_dim": 4}
-    log_range = SearchSpace.from_dict({"lr": {"min": 1e-4, "max": 1e-2, "sampling": "log"}}, valid_keys={"lr"})
+    assert space.decode({"hidden_units": "64,32", "latent_dim": 4}) == {
+        "hidden_units": [64, 32],
+        "latent_dim": 4,
+    }
+    log_range = SearchSpace.from_dict(
+        {"lr": {"min": 1e-4, "max": 1e-2, "sampling": "log"}}, valid_keys={"lr"}
+    )
     assert log_range.grid_size is None
 
 
@@ -107,8 +120,12 @@ def test_space_from_config_knows_the_model_fields_and_grid_needs_discrete_values
     with pytest.raises(ValueError, match="Valid dimensions.*hidden_units"):
         search_space_for(TuneConfig(search={"filters": [[4, 8]]}).validate())
     with pytest.raises(ValueError, match="Grid search needs discrete"):
-        search_space_for(TuneConfig(search={"learning_rate": {"min": 1e-4, "max": 1e-2}}).validate())
-    continuous = TuneConfig(tuner="random", search={"learning_rate": {"min": 1e-4, "max": 1e-2}}).validate()
+        search_space_for(
+            TuneConfig(search={"learning_rate": {"min": 1e-4, "max": 1e-2}}).validate()
+        )
+    continuous = TuneConfig(
+        tuner="random", search={"learning_rate": {"min": 1e-4, "max": 1e-2}}
+    ).validate()
     assert default_max_trials(continuous, search_space_for(continuous)) == 10
     assert default_max_trials(TuneConfig(tuner="hyperband").validate(), SearchSpace()) is None
 
@@ -127,5 +144,7 @@ def test_tuner_role_reads_keras_tuner_variables():
 def test_resume_compares_only_settings_that_change_the_search():
     config = TuneConfig(latent_dims="2,4").validate()
     saved = config.to_dict()
-    assert TuneConfig(latent_dims=[2, 4], max_trials=7, verbose=0).validate().differences(saved) == []
+    assert (
+        TuneConfig(latent_dims=[2, 4], max_trials=7, verbose=0).validate().differences(saved) == []
+    )
     assert TuneConfig(latent_dims=[2, 4, 8]).validate().differences(saved) == ["latent_dims"]

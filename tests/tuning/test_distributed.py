@@ -6,8 +6,6 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
 from .conftest import QUICK_FLAGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -26,17 +24,40 @@ def test_chief_and_two_workers(tmp_path):
     config.write_text(json.dumps({"model_config": {"hidden_units": [16]}}))
     # Random search: KerasTuner's grid oracle hands out the next grid point only
     # as trials finish, so two workers would mostly take turns.
-    argv = [sys.executable, os.path.join(ROOT, "scripts", "tune.py"), "--latent-dims", "2,4,8",
-            "--tuner", "random", "--max-trials", "3", "--config", str(config),
-            "--output-dir", str(out_dir), "--export-best", str(export_dir)] + QUICK_FLAGS
+    argv = [
+        sys.executable,
+        os.path.join(ROOT, "scripts", "tune.py"),
+        "--latent-dims",
+        "2,4,8",
+        "--tuner",
+        "random",
+        "--max-trials",
+        "3",
+        "--config",
+        str(config),
+        "--output-dir",
+        str(out_dir),
+        "--export-best",
+        str(export_dir),
+    ] + QUICK_FLAGS
     port = str(_free_port())
     processes = {}
     try:
         for tuner_id in ("chief", "tuner0", "tuner1"):
-            env = {**os.environ, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1",
-                   "KERASTUNER_ORACLE_PORT": port, "TF_CPP_MIN_LOG_LEVEL": "3"}
+            env = {
+                **os.environ,
+                "KERASTUNER_TUNER_ID": tuner_id,
+                "KERASTUNER_ORACLE_IP": "127.0.0.1",
+                "KERASTUNER_ORACLE_PORT": port,
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+            }
             processes[tuner_id] = subprocess.Popen(
-                argv, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                argv,
+                env=env,
+                cwd=str(tmp_path),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
         outputs = {}
         for tuner_id, process in processes.items():
@@ -50,7 +71,9 @@ def test_chief_and_two_workers(tmp_path):
 
     trained = 0
     for tuner_id in ("tuner0", "tuner1"):
-        line = next(l for l in outputs[tuner_id].splitlines() if l.startswith(f"worker {tuner_id}: trained"))
+        line = next(
+            l for l in outputs[tuner_id].splitlines() if l.startswith(f"worker {tuner_id}: trained")
+        )
         trained += int(line.split("trained ")[1].split()[0])
     assert trained == 3, outputs
     assert not any(l.startswith("worker") for l in outputs["chief"].splitlines())

@@ -16,25 +16,40 @@ def test_grid_covers_every_latent_size_and_exports_the_best(quick_config, tmp_pa
     assert results["objective"] == "val_neg_elbo" and results["direction"] == "min"
     assert [t["latent_dim"] for t in results["trials"]] == [2, 4, 8]
     for trial in results["trials"]:
-        assert isinstance(trial["value"], float) and trial["value"] == trial["metrics"]["val_neg_elbo"]
+        assert (
+            isinstance(trial["value"], float) and trial["value"] == trial["metrics"]["val_neg_elbo"]
+        )
         assert trial["epochs"] == 1 and trial["seconds"] > 0
     best = results["best"]
     assert best["value"] == min(t["value"] for t in results["trials"])
     assert os.path.getsize(result.plot_path) > 1000
-    assert result.table.splitlines()[0].split() == ["trial", "latent_dim", "val_neg_elbo", "epochs", "seconds"]
+    assert result.table.splitlines()[0].split() == [
+        "trial",
+        "latent_dim",
+        "val_neg_elbo",
+        "epochs",
+        "seconds",
+    ]
     assert f"latent_dim={best['latent_dim']}" in result.table
     # The best model is the best trial's checkpoint, exported with the shared export function.
     assert result.export_path == str(tmp_path / "sm" / "mlp_vae" / "1")
     assert os.path.isfile(os.path.join(result.export_path, "saved_model.pb"))
     exported = json.load(open(os.path.join(result.export_path, "assets.extra", "config.json")))
     assert exported["model_config"]["latent_dim"] == best["latent_dim"]
-    assert exported["tuning"]["weights"] == "checkpoint" and results["export_path"] == result.export_path
+    assert (
+        exported["tuning"]["weights"] == "checkpoint"
+        and results["export_path"] == result.export_path
+    )
     saved = json.load(open(os.path.join(config.search_dir, "config.json")))
     assert saved["tune_config"]["latent_dims"] == [2, 4, 8]
 
     # Without the trial's checkpoint (a worker on another machine trained it),
     # the best hyperparameters are trained again; the export is the next version.
-    os.remove(os.path.join(config.search_dir, "search", f"trial_{best['trial_id']}", "checkpoint.weights.h5"))
+    os.remove(
+        os.path.join(
+            config.search_dir, "search", f"trial_{best['trial_id']}", "checkpoint.weights.h5"
+        )
+    )
     again = run_search(config)
     assert again.trials_fitted == 0 and again.export_path.endswith(os.path.join("mlp_vae", "2"))
     exported = json.load(open(os.path.join(again.export_path, "assets.extra", "config.json")))
@@ -128,4 +143,6 @@ def test_a_bad_dimension_value_fails_before_training(quick_config):
 
 def test_conditional_model_gets_label_inputs(quick_config):
     result = run_search(quick_config(model="cvae", latent_dims=[2], model_config={}))
-    assert [t["latent_dim"] for t in result.results["trials"]] == [2] and result.results["failed"] == []
+    assert [t["latent_dim"] for t in result.results["trials"]] == [2] and result.results[
+        "failed"
+    ] == []

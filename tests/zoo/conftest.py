@@ -18,7 +18,9 @@ def digits_labeled():
     from keras_rt.training.train import with_label_inputs
 
     return with_label_inputs(
-        load_dataset("digits", batch_size=32, flatten=True, with_labels=True, max_examples=96, seed=0)
+        load_dataset(
+            "digits", batch_size=32, flatten=True, with_labels=True, max_examples=96, seed=0
+        )
     )
 
 

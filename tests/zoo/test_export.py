@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_rt.export import EXTRA_DIR, SIGNATURE_NAMES, export_model
 
@@ -71,7 +70,9 @@ def test_every_signature_in_a_fresh_process(model, tmp_path):
     path = export_model(model, str(tmp_path), "mlp_vae")
     result = subprocess.run(
         [sys.executable, "-c", FRESH_PROCESS, path, ",".join(SIGNATURE_NAMES)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
 
@@ -87,8 +88,20 @@ def test_tf_serving_loader_runs_each_signature(model, tmp_path):
     inputs = {"serving_default": "x", "encode": "x", "log_likelihood": "x", "decode": "z"}
     for signature, key in inputs.items():
         result = subprocess.run(
-            [cli, "run", "--dir", path, "--tag_set", "serve", "--signature_def", signature,
-             "--inputs", f"{key}={tmp_path / (key + '.npy')}"],
-            capture_output=True, text=True, timeout=300,
+            [
+                cli,
+                "run",
+                "--dir",
+                path,
+                "--tag_set",
+                "serve",
+                "--signature_def",
+                signature,
+                "--inputs",
+                f"{key}={tmp_path / (key + '.npy')}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert result.returncode == 0, f"{signature}: {result.stderr[-1500:]}"

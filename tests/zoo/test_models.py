@@ -1,9 +1,9 @@
+import keras
 import numpy as np
 import pytest
-import keras
 
 from keras_rt.testing import assert_save_load_round_trip
-from keras_rt.zoo import ZOO, ConvVAE, MLPVAE, get_zoo_entry
+from keras_rt.zoo import MLPVAE, ZOO, ConvVAE, get_zoo_entry
 
 CORE = ["mlp_vae", "conv_vae"]
 

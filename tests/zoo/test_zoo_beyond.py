@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_rt.evaluation import evaluate_iwae
 from keras_rt.export import SIGNATURE_NAMES, export_model
 from keras_rt.testing import assert_save_load_round_trip
-from keras_rt.zoo import ZOO, CVAE, IWAE, BetaVAE, FullCovVAE, GumbelVAE, get_zoo_entry
+from keras_rt.zoo import CVAE, IWAE, ZOO, BetaVAE, FullCovVAE, GumbelVAE, get_zoo_entry
 
 from .conftest import TINY
 
@@ -22,9 +22,11 @@ def _data(name, digits_flat, digits_images, digits_labeled):
 
 
 def _batch(splits, n=4):
-    return next(iter(splits.test.unbatch().batch(n)))[0] if isinstance(
-        splits.test.element_spec, tuple
-    ) else next(iter(splits.test.unbatch().batch(n)))
+    return (
+        next(iter(splits.test.unbatch().batch(n)))[0]
+        if isinstance(splits.test.element_spec, tuple)
+        else next(iter(splits.test.unbatch().batch(n)))
+    )
 
 
 def test_every_registered_model_is_covered():
@@ -36,8 +38,13 @@ def test_fit_evaluate_and_iwae(name, tiny_model, digits_flat, digits_images, dig
     splits = _data(name, digits_flat, digits_images, digits_labeled)
     model = tiny_model(name)
     model.compile()
-    history = model.fit(splits.train, validation_data=splits.validation, epochs=2, verbose=0,
-                        callbacks=model.training_callbacks())
+    history = model.fit(
+        splits.train,
+        validation_data=splits.validation,
+        epochs=2,
+        verbose=0,
+        callbacks=model.training_callbacks(),
+    )
     assert {"loss", "neg_elbo", "kl", "val_loss", "val_neg_elbo"} <= set(history.history)
     assert all(np.isfinite(history.history["loss"]))
     result = model.evaluate(splits.test, verbose=0, return_dict=True)
@@ -47,7 +54,9 @@ def test_fit_evaluate_and_iwae(name, tiny_model, digits_flat, digits_images, dig
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_save_load_identical_outputs(name, tiny_model, digits_flat, digits_images, digits_labeled, tmp_path):
+def test_save_load_identical_outputs(
+    name, tiny_model, digits_flat, digits_images, digits_labeled, tmp_path
+):
     model = tiny_model(name)
     x = _batch(_data(name, digits_flat, digits_images, digits_labeled))
     reloaded = assert_save_load_round_trip(model, x, str(tmp_path))
@@ -70,8 +79,9 @@ def test_export_signatures(name, tiny_model, digits_labeled, tmp_path):
     z = np.zeros((2,) + model.latent_shape(), "float32")
     decode_inputs = {"z": z, "label": np.array([1, 2], "int32")} if name == "cvae" else {"z": z}
     assert loaded.signatures["decode"](**decode_inputs)["x"].shape == (2, 64)
-    sample_inputs = ({"label": tf.constant([3, 4, 5])} if name == "cvae"
-                     else {"num_samples": tf.constant(3)})
+    sample_inputs = (
+        {"label": tf.constant([3, 4, 5])} if name == "cvae" else {"num_samples": tf.constant(3)}
+    )
     a = loaded.signatures["sample"](**sample_inputs)["x"].numpy()
     b = loaded.signatures["sample"](**sample_inputs)["x"].numpy()
     assert a.shape == (3, 64) and not np.allclose(a, b)
@@ -105,7 +115,9 @@ def test_gumbel_evaluation_uses_the_discrete_latent(tiny_model, digits_flat):
 def test_beta_vae_warms_up_to_beta(tiny_model, digits_flat):
     model = tiny_model("beta_vae", beta=3.0, warmup="linear", warmup_epochs=2.0)
     model.compile()
-    history = model.fit(digits_flat.train, epochs=3, verbose=0, callbacks=model.training_callbacks())
+    history = model.fit(
+        digits_flat.train, epochs=3, verbose=0, callbacks=model.training_callbacks()
+    )
     assert history.history["kl_weight"][0] < history.history["kl_weight"][-1] == pytest.approx(3.0)
     assert float(model.kl_layer.kl_weight.numpy()) == pytest.approx(3.0)
 
@@ -129,7 +141,10 @@ def test_cvae_samples_follow_labels_and_reject_bad_ones(tiny_model):
         (lambda: GumbelVAE(temperature=0.0), "temperature"),
         (lambda: GumbelVAE(min_temperature=-1.0), "temperature"),
         (lambda: GumbelVAE(num_classes=1), "num_classes"),
-        (lambda: GumbelVAE(estimator="score_function", num_score_samples=1), "num_score_samples >= 2"),
+        (
+            lambda: GumbelVAE(estimator="score_function", num_score_samples=1),
+            "num_score_samples >= 2",
+        ),
         (lambda: GumbelVAE(estimator="reinforce"), "estimator"),
         (lambda: BetaVAE(warmup="sigmoid"), "warmup"),
         (lambda: FullCovVAE(free_bits=0.5), "free bits"),
@@ -142,7 +157,9 @@ def test_bad_configs(build, match):
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_training_step_compiles_under_xla(name, tiny_model, digits_flat, digits_images, digits_labeled):
+def test_training_step_compiles_under_xla(
+    name, tiny_model, digits_flat, digits_images, digits_labeled
+):
     """On GPUs Keras turns XLA on: every model's train and test steps must compile."""
     splits = _data(name, digits_flat, digits_images, digits_labeled)
     model = tiny_model(name)
