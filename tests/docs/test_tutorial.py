@@ -48,7 +48,7 @@ def run_blocks(workdir: Path, echo: bool = False) -> dict:
 
 def test_tutorial_has_the_whole_story():
     blocks = python_blocks()
-    code = "\n".join(block for _, block in blocks)
+    code = "".join("\n".join(block for _, block in blocks).split())  # formatting-independent
     assert len(blocks) >= 8, f"only {len(blocks)} python blocks in {TUTORIAL}"
     for needed in (
         "score_function(",
@@ -60,7 +60,7 @@ def test_tutorial_has_the_whole_story():
         "train(TrainConfig(",
         "start_server(",
     ):
-        assert needed in code, f"the tutorial no longer runs {needed}"
+        assert "".join(needed.split()) in code, f"the tutorial no longer runs {needed}"
 
 
 def test_tutorial_code_runs(tmp_path):
