@@ -43,7 +43,12 @@ setup(
     package_dir={"keras_rt.zoo": "models"},
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": ["pytest>=8,<10"],
+        "test": [
+            "pytest>=8,<10",
+            "pytest-cov==7.1.0",
+            "ruff==0.17.5",
+            "mypy==2.4.1",
+        ],
         "docs": [
             "mkdocs==1.6.1",
             "mkdocstrings==1.0.8",

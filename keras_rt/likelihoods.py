@@ -35,7 +35,7 @@ class Likelihood:
     name: str
     channels: int
 
-    def distribution(self, params) -> tfd.Distribution:
+    def distribution(self, params) -> tfp.distributions.Distribution:
         """The per-pixel distribution for decoder outputs `params`."""
         params = ops.cast(params, "float32")
         if self.name == "bernoulli":

@@ -58,9 +58,9 @@ def build_networks(architecture: str, input_shape, latent_dim: int, **config):
             (latent_dim,), tuple(reversed(hidden)), input_shape, 1, name="decoder"
         )
     elif architecture == "conv_vae":
-        filters, hidden = tuple(config["filters"]), int(config["hidden_units"])
-        body = conv_encoder(input_shape, filters, hidden, name="encoder_body")
-        decoder = conv_decoder(latent_dim, filters, hidden, input_shape, 1, name="decoder")
+        filters, dense_units = tuple(config["filters"]), int(config["hidden_units"])
+        body = conv_encoder(input_shape, filters, dense_units, name="encoder_body")
+        decoder = conv_decoder(latent_dim, filters, dense_units, input_shape, 1, name="decoder")
     else:
         raise ValueError(
             f"Unknown architecture. Received: architecture={architecture!r}. Valid: {list(ARCHITECTURES)}"
@@ -157,11 +157,11 @@ class ReferenceVAE(keras.Model):
         logits = self.decoder(tf.reshape(z, (-1, self.latent_dim)), training=False)
         return tf.reshape(logits, tf.concat([lead, tf.shape(logits)[1:]], 0))
 
-    def posterior(self, x) -> tfd.Distribution:
+    def posterior(self, x) -> tfp.distributions.Distribution:
         z_mean, z_log_var = self.encode(x)
         return tfd.MultivariateNormalDiag(z_mean, tf.exp(0.5 * z_log_var))
 
-    def prior(self) -> tfd.Distribution:
+    def prior(self) -> tfp.distributions.Distribution:
         return tfd.MultivariateNormalDiag(tf.zeros(self.latent_dim), tf.ones(self.latent_dim))
 
     def importance_log_weights(self, x, num_samples: int, seed):

@@ -86,7 +86,7 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
         self.log_dir = None if log_dir is None else str(log_dir)
         self.prefix = prefix
         self.records: list[dict[str, float]] = []
-        self._writer = None
+        self._writer: tf.summary.SummaryWriter | None = None
 
     def _one_draw(self) -> tf.Tensor:
         model = self.model

@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
             f"worker {tuner_id}: trained {result.trials_fitted} trial(s); the chief writes results.json"
         )
         return 0
+    assert result.results is not None, "the chief's search result has results"
     print()
     print(result.table)
     print()

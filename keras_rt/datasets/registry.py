@@ -146,10 +146,11 @@ def register_dataset(
     check_positive_int("num_classes", num_classes)
     check_positive_int("validation_size", validation_size)
     check_positive_int("test_size", test_size, allow_none=True)
+    height, width, channels = (int(d) for d in image_shape)
     spec = DatasetSpec(
         name=name,
         loader=loader,
-        image_shape=tuple(int(d) for d in image_shape),
+        image_shape=(height, width, channels),
         num_classes=int(num_classes),
         validation_size=int(validation_size),
         test_size=None if test_size is None else int(test_size),

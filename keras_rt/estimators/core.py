@@ -31,7 +31,7 @@ distribution's batch shape.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import tensorflow as tf
@@ -41,10 +41,10 @@ from keras_rt.api_export import keras_rt_export
 
 tfd = tfp.distributions
 
-Seed = int | Sequence[int] | tf.Tensor | None
-ObjectiveFn = Callable[[tf.Tensor], tf.Tensor]
-DistributionFn = Callable[..., tfd.Distribution]
-Estimator = Callable[..., list]
+Seed: TypeAlias = int | Sequence[int] | tf.Tensor | None
+ObjectiveFn: TypeAlias = Callable[[tf.Tensor], tf.Tensor]
+DistributionFn: TypeAlias = Callable[..., tfp.distributions.Distribution]
+Estimator: TypeAlias = Callable[..., list]
 
 
 def as_param_list(params: Any) -> list[tf.Tensor]:
@@ -108,7 +108,9 @@ def check_num_samples(num_samples: int, minimum: int = 1, why: str = "") -> int:
     return num_samples
 
 
-def build_distribution(dist_fn: DistributionFn, params: Sequence[tf.Tensor]) -> tfd.Distribution:
+def build_distribution(
+    dist_fn: DistributionFn, params: Sequence[tf.Tensor]
+) -> tfp.distributions.Distribution:
     """Calls `dist_fn(*params)` and checks that it returned a TFP distribution."""
     dist = dist_fn(*params)
     if not isinstance(dist, tfd.Distribution):
@@ -133,9 +135,9 @@ def tile_params(params: Sequence[tf.Tensor], num_samples: int) -> list[tf.Tensor
 def per_sample_distribution(
     dist_fn: DistributionFn,
     tiled: Sequence[tf.Tensor],
-    base: tfd.Distribution,
+    base: tfp.distributions.Distribution,
     num_samples: int,
-) -> tfd.Distribution:
+) -> tfp.distributions.Distribution:
     """Builds `dist_fn(*tiled)` and checks its batch shape is `[N, *base.batch_shape]`."""
     dist = build_distribution(dist_fn, tiled)
     expected = tf.TensorShape([num_samples]).concatenate(base.batch_shape)

@@ -42,7 +42,7 @@ tfd = tfp.distributions
 
 
 def _relaxed_straight_through(
-    dist: tfd.Distribution, seed: tf.Tensor, temperature: tf.Tensor
+    dist: tfp.distributions.Distribution, seed: tf.Tensor, temperature: tf.Tensor
 ) -> tf.Tensor:
     """One straight-through relaxed sample per batch member of `dist`."""
     if isinstance(dist, tfd.OneHotCategorical):

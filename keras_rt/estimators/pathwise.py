@@ -39,7 +39,7 @@ tfd = tfp.distributions
 NOISES = ("mc", "antithetic", "qmc")
 
 
-def check_reparameterized(dist: tfd.Distribution) -> None:
+def check_reparameterized(dist: tfp.distributions.Distribution) -> None:
     """Raises a `ValueError` unless `dist` is fully reparameterized."""
     if dist.reparameterization_type != tfd.FULLY_REPARAMETERIZED:
         raise ValueError(
@@ -52,7 +52,7 @@ def check_reparameterized(dist: tfd.Distribution) -> None:
         )
 
 
-def _scalar_event_base(dist: tfd.Distribution) -> tfd.Distribution:
+def _scalar_event_base(dist: tfp.distributions.Distribution) -> tfp.distributions.Distribution:
     """Unwraps `tfd.Independent` down to a distribution with scalar events."""
     base = dist
     while isinstance(base, tfd.Independent):
@@ -68,7 +68,7 @@ def _scalar_event_base(dist: tfd.Distribution) -> tfd.Distribution:
     return base
 
 
-def _quantile(dist: tfd.Distribution, u: tf.Tensor) -> tf.Tensor:
+def _quantile(dist: tfp.distributions.Distribution, u: tf.Tensor) -> tf.Tensor:
     try:
         return dist.quantile(u)
     except NotImplementedError:
@@ -79,7 +79,7 @@ def _quantile(dist: tfd.Distribution, u: tf.Tensor) -> tf.Tensor:
 
 
 def _draw(
-    dist: tfd.Distribution,
+    dist: tfp.distributions.Distribution,
     num_samples: int,
     noise: str,
     seed: tf.Tensor,

@@ -18,7 +18,7 @@ estimator). A baseline `b` (see `keras_rt.estimators.baselines`) replaces
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import tensorflow as tf
 
@@ -30,7 +30,7 @@ from keras_rt.estimators.baselines import (
     optimal_constant_baseline,
 )
 
-Baseline = None | float | tf.Tensor | str | MovingAverageBaseline
+Baseline: TypeAlias = None | float | tf.Tensor | str | MovingAverageBaseline
 BASELINE_NAMES = ("rloo", "optimal")
 
 

@@ -82,7 +82,7 @@ def toy_problem(theta: float, dtype: tf.DType = tf.float64):
     def f(x: tf.Tensor) -> tf.Tensor:
         return tf.square(x)
 
-    def dist_fn(loc: tf.Tensor) -> tfd.Distribution:
+    def dist_fn(loc: tf.Tensor) -> tfp.distributions.Distribution:
         return tfd.Normal(loc, tf.ones([], loc.dtype), name="toy_normal")
 
     return f, dist_fn, params

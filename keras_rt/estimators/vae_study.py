@@ -196,7 +196,7 @@ def elbo_problem(
         log_lik, log_ratio = terms(z)
         return log_lik[..., tf.newaxis] + log_ratio
 
-    def dist_fn(w1, b1, w2, b2) -> tfd.Distribution:
+    def dist_fn(w1, b1, w2, b2) -> tfp.distributions.Distribution:
         loc, log_var = encode(x, w1, b1, w2, b2)
         return tfd.Normal(loc, tf.exp(0.5 * log_var), name="posterior")
 
@@ -267,7 +267,7 @@ def run_vae_study(
     x = tf.constant(data[rng.choice(len(data), size=batch_size, replace=False)])
     f, f_local, dist_fn, params = elbo_problem(x, encoder_params, decoder_params)
 
-    results = []
+    results: list[dict[str, Any]] = []
     for name in names:
         estimator, options = table[name]
         objective = f_local if options.get("local_signals") else f

@@ -87,7 +87,7 @@ def evaluate_iwae(
         "iwae_std_error": standard error of the mean}`.
     """
     num_samples = _check_positive_int("num_samples", num_samples)
-    values = []
+    chunks: list[np.ndarray] = []
     seen = 0
     bar = None
     if progress:
@@ -105,15 +105,15 @@ def evaluate_iwae(
         bound = importance_weighted_log_likelihood(
             model, x, num_samples=num_samples, seed=seed * 100003 + i
         )
-        values.append(bound.numpy())
+        chunks.append(bound.numpy())
         seen += size
         if bar is not None:
             bar.update(seen)
         if max_examples is not None and seen >= max_examples:
             break
-    if not values:
+    if not chunks:
         raise ValueError("`batches` yielded no examples to evaluate.")
-    values = np.concatenate(values)
+    values = np.concatenate(chunks)
     if not np.all(np.isfinite(values)):
         raise FloatingPointError(
             f"IWAE bound is not finite for {int(np.sum(~np.isfinite(values)))} examples "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import tensorflow as tf
 
@@ -31,8 +32,9 @@ class Signature:
 
     name: str
     description: str
-    input_specs: Callable[[object], list[tf.TensorSpec]]
-    make_fn: Callable[[object], Callable]
+    # Both take the zoo model (a keras.Model, untyped; its methods' arity varies by model).
+    input_specs: Callable[[Any], list[tf.TensorSpec]]
+    make_fn: Callable[[Any], Callable]
 
 
 SIGNATURES: tuple[Signature, ...] = (

@@ -35,7 +35,7 @@ class Family:
     support (identity for locations, softplus for scales and concentrations).
     """
 
-    make: Callable[..., tfd.Distribution]
+    make: Callable[..., tfp.distributions.Distribution]
     params: tuple[str, ...]
     constraints: tuple[Callable, ...]
     gradient: str  # "reparameterized" (z = g(params, eps)) or "implicit"
@@ -167,7 +167,7 @@ class DistributionSampling(keras.layers.Layer):
             check_same_shape(list(params), shapes)
         self.built = True
 
-    def distribution(self, inputs) -> tfd.Distribution:
+    def distribution(self, inputs) -> tfp.distributions.Distribution:
         """The TFP distribution for raw (unconstrained) parameter tensors."""
         tensors = self._as_list(inputs)
         kwargs = {}

@@ -98,12 +98,13 @@ class Sampling(keras.layers.Layer):
         _check_num_samples(num_samples)
         _check_inference(inference)
         if log_var_range is not None:
-            log_var_range = tuple(float(v) for v in log_var_range)
-            if len(log_var_range) != 2 or not log_var_range[0] < log_var_range[1]:
+            bounds = tuple(float(v) for v in log_var_range)
+            if len(bounds) != 2 or not bounds[0] < bounds[1]:
                 raise ValueError(
                     "`log_var_range` must be a pair (low, high) with low < high, or None. "
-                    f"Received: log_var_range={log_var_range!r}"
+                    f"Received: log_var_range={bounds!r}"
                 )
+            log_var_range = (bounds[0], bounds[1])
         self.seed = seed
         self.num_samples = num_samples
         self.inference = inference

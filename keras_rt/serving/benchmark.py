@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -184,6 +184,7 @@ def server_process(
         deadline = time.monotonic() + start_timeout
         while True:
             if process.poll() is not None:
+                assert process.stderr is not None, "stderr is a pipe"
                 raise RuntimeError("The server exited: " + process.stderr.read().decode()[-2000:])
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
@@ -237,7 +238,10 @@ def run_benchmark(
             f"Benchmark a signature with one batched input; {signature!r} has {list(inputs)}"
         )
     shape = next(iter(inputs.values())).shape
-    body = example_body(int(np.prod(shape[1:])), signature=signature)
+    assert shape is not None, "a batched input has a known shape"
+    # Only the batch dimension is unknown in the zoo's exported inputs.
+    instance_dims = cast(tuple[int, ...], shape[1:])
+    body = example_body(int(np.prod(instance_dims)), signature=signature)
     result: dict[str, Any] = {
         "model_dir": os.path.abspath(model_dir),
         "version": max(versions),

@@ -70,7 +70,7 @@ def _inside(path: str, root: str) -> bool:
 
 def _fingerprint(path: str) -> tuple:
     """Changes when a version folder's contents change (so a broken one is retried)."""
-    parts = []
+    parts: list[tuple[str, int | None, int | None]] = []
     for sub in ("", "saved_model.pb", "saved_model.pbtxt", "variables"):
         try:
             st = os.stat(os.path.join(path, sub))

@@ -231,6 +231,9 @@ def _to_array(
             f"{_KIND_NAMES.get(kind, kind)}"
             + (" (check that every row has the same length)" if kind == "O" else "")
         )
+    assert array is not None, (
+        "a value that did not convert to an array has kind 'O' (rejected above)"
+    )
     if info.shape is not None:
         shape = array.shape
         expected = info.shape

@@ -35,7 +35,7 @@ def _check_shapes(what: str, outputs: list[np.ndarray], expected: Any) -> None:
 
 
 def run_layer_test(
-    layer_cls: type,
+    layer_cls: type[keras.layers.Layer],
     init_kwargs: dict,
     input_data: Any,
     expected_output_shape: tuple,

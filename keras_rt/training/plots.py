@@ -35,7 +35,7 @@ def _save(fig, path: str, plt) -> str:
     return path
 
 
-def model_inputs(model, x: np.ndarray, labels: np.ndarray):
+def model_inputs(model, x: np.ndarray, labels: np.ndarray | None):
     """What the model takes: the images, or images and labels for conditional models."""
     if getattr(model, "needs_labels", False):
         return {"x": x, "label": np.asarray(labels, "int32")}

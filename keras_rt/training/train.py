@@ -150,15 +150,15 @@ def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) ->
         x_test, y_test = splits.test_arrays()
         metrics["test"]["active_units"] = active_units(model, model_inputs(model, x_test, y_test))
     if config.iwae_samples and iwae:
-        iwae = evaluate_iwae(
+        iwae_metrics = evaluate_iwae(
             model,
             splits.test,
             num_samples=config.iwae_samples,
             max_examples=config.iwae_max_examples,
             seed=config.seed,
         )
-        iwae["iwae_nll"] = -iwae["iwae_log_likelihood"]
-        metrics["test"].update(iwae)
+        iwae_metrics["iwae_nll"] = -iwae_metrics["iwae_log_likelihood"]
+        metrics["test"].update(iwae_metrics)
     return metrics
 
 

@@ -296,6 +296,7 @@ def export_best_model(
     """
     from keras_rt.export import export_model
 
+    assert config.export_best is not None, "export_best_model needs config.export_best"
     best_trial = tuner.oracle.get_best_trials(1)[0]
     try:
         model = tuner.load_model(best_trial)

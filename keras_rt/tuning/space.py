@@ -60,10 +60,13 @@ class Dimension:
     @property
     def size(self) -> int | None:
         """Grid points along this dimension (None: continuous)."""
-        if self.is_choice:
+        if self.values is not None:
             return len(self.values)
         if self.step is None:
             return None
+        assert self.min_value is not None and self.max_value is not None, (
+            f"range dimension {self.name!r} needs min_value and max_value"
+        )
         if self.sampling == "linear":
             return int(math.floor((self.max_value - self.min_value) / self.step + 1e-9)) + 1
         return int(math.floor(math.log(self.max_value / self.min_value, self.step) + 1e-9)) + 1
@@ -92,7 +95,7 @@ class Dimension:
 
     def check_values(self) -> list:
         """Values worth building a model with before the search (every choice, range ends)."""
-        if self.is_choice:
+        if self.values is not None:
             return list(self.values)
         return [self.min_value, self.max_value]
 
