@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output-dir", default="runs/zoo-results", help="run folders (default runs/zoo-results)"
     )
     parser.add_argument("--data-dir", help="folder with Fashion-MNIST/MNIST IDX files")
+    parser.add_argument(
+        "--compare",
+        metavar="A,B",
+        help="also report model A's IWAE NLL minus model B's, paired on the same test images",
+    )
     parser.add_argument("--json", metavar="PATH", help="write the rows as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="write the Markdown table")
 
@@ -58,16 +63,20 @@ def _names(text: str, valid, what: str) -> list[str]:
     return names
 
 
-def zoo_results(args: argparse.Namespace) -> list[dict]:
-    """Trains each (model, dataset) pair and returns one row of metrics per pair."""
+def zoo_results(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
+    """Trains each (model, dataset) pair; returns one row of metrics per pair and the comparisons."""
     from keras_rt.datasets import DATASETS
     from keras_rt.training import TrainConfig, train
     from keras_rt.zoo import ZOO
 
     models = _names(args.models, ZOO, "models")
     datasets = _names(args.datasets, DATASETS, "datasets")
-    rows = []
+    compare = _names(args.compare, ZOO, "--compare models") if args.compare else []
+    if compare and (len(compare) != 2 or not set(compare) <= set(models)):
+        raise ValueError(f"--compare needs two of the trained models. Received: {args.compare!r}")
+    rows, comparisons = [], []
     for dataset in datasets:
+        trained = {}
         for model in models:
             print(f"== {model} on {dataset} ({args.epochs} epochs)", flush=True)
             result = train(
@@ -105,7 +114,38 @@ def zoo_results(args: argparse.Namespace) -> list[dict]:
                 }
             )
             print(format_markdown(rows[-1:]), flush=True)
-    return rows
+            if model in compare:
+                trained[model] = (result.model, test.get("examples") or args.iwae_max_examples)
+        if compare:
+            comparisons.append(_compare(trained, compare, dataset, args))
+    return rows, comparisons
+
+
+def _compare(trained: dict, names: list[str], dataset: str, args: argparse.Namespace) -> dict:
+    from keras_rt.datasets import load_dataset
+    from keras_rt.evaluation import paired_iwae_difference
+    from keras_rt.training.plots import model_inputs
+
+    (a, n), (b, _) = trained[names[0]], trained[names[1]]
+    splits = load_dataset(
+        dataset, binarized=dataset != "digits", flatten=True, seed=args.seed, data_dir=args.data_dir
+    )
+    x, y = splits.test_arrays()
+    result = paired_iwae_difference(
+        a, b, model_inputs(a, x[:n], y[:n]), num_samples=args.iwae_samples, seed=args.seed
+    )
+    result.update(model_a=names[0], model_b=names[1], dataset=dataset)
+    print(format_comparison(result), flush=True)
+    return result
+
+
+def format_comparison(c: dict) -> str:
+    """One line: A's IWAE NLL minus B's, paired."""
+    return (
+        f"{c['dataset']}: IWAE-{c['iwae_k']} NLL {c['model_a']} {c['nll_a']:.2f} - "
+        f"{c['model_b']} {c['nll_b']:.2f} = {c['difference']:+.2f} ± "
+        f"{c['difference_std_error']:.2f} nats (paired, {c['examples']} test images)"
+    )
 
 
 def format_markdown(rows: list[dict]) -> str:
@@ -127,15 +167,20 @@ def run(args: argparse.Namespace) -> int:
     """Runs the study and prints the table."""
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1. Received: {args.epochs}")
-    rows = zoo_results(args)
+    rows, comparisons = zoo_results(args)
     table = format_markdown(rows)
-    print(table)
+    lines = [format_comparison(c) for c in comparisons]
+    print("\n".join([table, *lines]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "command": " ".join(sys.argv)}, f, indent=2)
+            json.dump(
+                {"rows": rows, "comparisons": comparisons, "command": " ".join(sys.argv)},
+                f,
+                indent=2,
+            )
     if args.markdown:
         with open(args.markdown, "w") as f:
-            f.write(table + "\n")
+            f.write("\n".join([table, "", *lines]) + "\n")
     return 0
 
 
