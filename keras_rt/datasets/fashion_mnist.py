@@ -30,7 +30,7 @@ import numpy as np
 
 from keras_rt.datasets.errors import DatasetUnavailableError
 from keras_rt.datasets.idx import check_data_dir, has_idx_files, load_idx_directory
-from keras_rt.datasets.pipeline import to_labels, to_unit_images
+from keras_rt.datasets.pipeline import to_readonly_splits
 
 NAME = "fashion_mnist"
 IMAGE_SHAPE = (28, 28, 1)
@@ -53,14 +53,7 @@ def default_dir() -> Path:
 
 
 def _convert(raw: dict[str, tuple[np.ndarray, np.ndarray]]) -> Splits:
-    splits = {}
-    for split, (images, labels) in raw.items():
-        x = to_unit_images(images, MAX_VALUE)
-        y = to_labels(labels)
-        x.flags.writeable = False
-        y.flags.writeable = False
-        splits[split] = (x, y)
-    return splits
+    return to_readonly_splits(raw, MAX_VALUE)
 
 
 @functools.lru_cache(maxsize=4)

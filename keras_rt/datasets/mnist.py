@@ -30,7 +30,7 @@ import numpy as np
 
 from keras_rt.datasets.errors import CorruptDatasetError, DatasetUnavailableError
 from keras_rt.datasets.idx import check_data_dir, load_idx_directory
-from keras_rt.datasets.pipeline import to_labels, to_unit_images
+from keras_rt.datasets.pipeline import to_readonly_splits
 
 NAME = "mnist"
 IMAGE_SHAPE = (28, 28, 1)
@@ -46,14 +46,7 @@ Splits = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def _convert(raw: dict[str, tuple[np.ndarray, np.ndarray]]) -> Splits:
-    splits = {}
-    for split, (images, labels) in raw.items():
-        x = to_unit_images(images, MAX_VALUE)
-        y = to_labels(labels)
-        x.flags.writeable = False
-        y.flags.writeable = False
-        splits[split] = (x, y)
-    return splits
+    return to_readonly_splits(raw, MAX_VALUE)
 
 
 def _read_npz(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -67,6 +67,20 @@ def to_labels(labels: np.ndarray) -> np.ndarray:
     return np.asarray(labels).reshape(-1).astype(np.int32)
 
 
+def to_readonly_splits(
+    raw: Mapping[str, tuple[np.ndarray, np.ndarray]], max_value: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Raw `{split: (images, labels)}` -> read-only float32 images in [0, 1] and int32 labels."""
+    splits = {}
+    for split, (images, labels) in raw.items():
+        x = to_unit_images(images, max_value)
+        y = to_labels(labels)
+        x.flags.writeable = False
+        y.flags.writeable = False
+        splits[split] = (x, y)
+    return splits
+
+
 def seeded_split(
     x: np.ndarray,
     y: np.ndarray,
