@@ -65,6 +65,15 @@ def check_latent_dim(latent_dim) -> int:
     return check_positive_int("latent_dim", latent_dim)
 
 
+def reject_sample_weight(sample_weight) -> None:
+    """Zoo objectives are per-example averages without weights: refuse weights clearly."""
+    if sample_weight is not None:
+        raise ValueError(
+            "Zoo VAEs do not support `sample_weight` (their loss is the mean negative ELBO over "
+            "the batch); pass the data without weights."
+        )
+
+
 def scale_loss_for_replicas(loss):
     """Divides a loss by the number of replicas, as Keras's own `compute_loss` does."""
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -215,6 +224,7 @@ class GaussianVAE(keras.Model):
         of replicas under a `tf.distribute` strategy (gradients are summed
         across replicas); the logged `loss` is the per-example value.
         """
+        reject_sample_weight(sample_weight)
         nll = -self.likelihood.log_prob(self.data(x), y_pred)
         self.reconstruction_tracker.update_state(nll)
         loss = ops.mean(nll)

@@ -51,7 +51,12 @@ class ZooEntry:
     def build(self, config, *, input_shape, seed: int | None = None) -> keras.Model:
         """Builds the model from a config dataclass (or dict)."""
         values = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
-        return self.model_cls(input_shape=tuple(input_shape), seed=seed, **values)
+        try:
+            return self.model_cls(input_shape=tuple(input_shape), seed=seed, **values)
+        except TypeError as error:  # e.g. "hidden_units": 5 instead of a list
+            raise ValueError(
+                f"Bad config for model {self.name!r}: {error}. Received: {values}"
+            ) from None
 
 
 ZOO: dict[str, ZooEntry] = {}

@@ -12,7 +12,13 @@ Run = Callable[[argparse.Namespace], int]
 
 # Errors that a user causes (bad flag values, missing files, no network for a
 # download) are shown as one line; set KERAS_RT_DEBUG=1 to see the traceback.
-USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, PermissionError)
+USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    NotADirectoryError,
+    PermissionError,
+    FloatingPointError,  # a diverged run: "try a lower --learning-rate"
+)
 
 
 def quiet_tensorflow() -> None:

@@ -74,6 +74,8 @@ def zoo_results(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     compare = _names(args.compare, ZOO, "--compare models") if args.compare else []
     if compare and (len(compare) != 2 or not set(compare) <= set(models)):
         raise ValueError(f"--compare needs two of the trained models. Received: {args.compare!r}")
+    if compare and len({(ZOO[m].flat_input, ZOO[m].needs_labels) for m in compare}) > 1:
+        raise ValueError(f"--compare needs two models with the same inputs. Received: {compare}")
     rows, comparisons = [], []
     for dataset in datasets:
         trained = {}
@@ -127,8 +129,14 @@ def _compare(trained: dict, names: list[str], dataset: str, args: argparse.Names
     from keras_rt.training.plots import model_inputs
 
     (a, n), (b, _) = trained[names[0]], trained[names[1]]
+    from keras_rt.zoo import get_zoo_entry
+
     splits = load_dataset(
-        dataset, binarized=dataset != "digits", flatten=True, seed=args.seed, data_dir=args.data_dir
+        dataset,
+        binarized=dataset != "digits",
+        flatten=get_zoo_entry(names[0]).flat_input,
+        seed=args.seed,
+        data_dir=args.data_dir,
     )
     x, y = splits.test_arrays()
     result = paired_iwae_difference(
@@ -167,6 +175,11 @@ def run(args: argparse.Namespace) -> int:
     """Runs the study and prints the table."""
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1. Received: {args.epochs}")
+    if args.iwae_samples < 1 or args.iwae_max_examples < 1:
+        raise ValueError(
+            "--iwae-samples and --iwae-max-examples must be >= 1. "
+            f"Received: {args.iwae_samples}, {args.iwae_max_examples}"
+        )
     rows, comparisons = zoo_results(args)
     table = format_markdown(rows)
     lines = [format_comparison(c) for c in comparisons]

@@ -90,35 +90,13 @@ def with_label_inputs(splits):
 
 def make_callbacks(config: TrainConfig, run_dir: str, model=None) -> list[keras.callbacks.Callback]:
     """The Keras callbacks of a run: checkpoint, backup/restore, logs, what was asked for,
-    and the model's own schedule (`model.training_callbacks()`: KL warm-up, annealing)."""
+    and the model's own schedule (`model.training_callbacks()`: KL warm-up, annealing).
+
+    With a KL warm-up the objective (`val_loss`) changes with the KL weight, so the best
+    checkpoint, early stopping and LR reduction watch the weight-free `val_neg_elbo`.
+    """
     from keras_rt.callbacks import KLWarmup
 
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(run_dir, "checkpoints", "best.keras"),
-            monitor="val_loss",
-            save_best_only=True,
-        ),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
-    ]
-    if config.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
-    if config.early_stopping_patience is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=config.early_stopping_patience,
-                restore_best_weights=True,
-            )
-        )
-    if config.reduce_lr_patience is not None:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=config.reduce_lr_patience
-            )
-        )
     own = list(model.training_callbacks()) if hasattr(model, "training_callbacks") else []
     if config.kl_warmup_epochs is not None:
         # The run's warm-up replaces the model's own, towards the model's beta.
@@ -130,13 +108,70 @@ def make_callbacks(config: TrainConfig, run_dir: str, model=None) -> list[keras.
                 max_weight=getattr(model, "beta", 1.0),
             )
         )
+    monitor = "val_neg_elbo" if any(isinstance(c, KLWarmup) for c in own) else "val_loss"
+    backup_dir = os.path.join(run_dir, "backup")
+    resuming = os.path.isdir(backup_dir)  # BackupAndRestore left a backup: an interrupted run
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.BackupAndRestore(backup_dir),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(run_dir, "checkpoints", "best.keras"),
+            monitor=monitor,
+            save_best_only=True,
+        ),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
+    ]
+    if config.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))
+    if config.early_stopping_patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                patience=config.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
+    if config.reduce_lr_patience is not None:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=0.5, patience=config.reduce_lr_patience
+            )
+        )
     return callbacks + own
+
+
+def test_iwae(model, splits, config: TrainConfig) -> dict[str, Any]:
+    """The IWAE-k bound on the test split, with `iwae_nll` = its negative."""
+    from keras_rt.evaluation import evaluate_iwae
+
+    result = evaluate_iwae(
+        model,
+        splits.test,
+        num_samples=config.iwae_samples,
+        max_examples=config.iwae_max_examples,
+        seed=config.seed,
+    )
+    result["iwae_nll"] = -result["iwae_log_likelihood"]
+    return result
+
+
+def check_finite_metrics(metrics: dict[str, Any], run_dir: str) -> None:
+    """Refuses to save or export a model whose evaluation is NaN/inf (it diverged)."""
+    bad = [
+        f"{split}.{name}"
+        for split in ("train", "validation", "test")
+        for name, value in metrics.get(split, {}).items()
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
+    if bad:
+        raise FloatingPointError(
+            f"Training diverged: {', '.join(bad)} are not finite; nothing was saved or exported. "
+            f"Try a lower --learning-rate. Logs are in {run_dir}."
+        )
 
 
 def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) -> dict[str, Any]:
     """Negative ELBO, reconstruction and KL on each split, IWAE-k on test (nats per example)."""
-    from keras_rt.evaluation import evaluate_iwae
-
     metrics: dict[str, Any] = {}
     for name in ("train", "validation", "test"):
         data = getattr(splits, name)
@@ -150,15 +185,7 @@ def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) ->
         x_test, y_test = splits.test_arrays()
         metrics["test"]["active_units"] = active_units(model, model_inputs(model, x_test, y_test))
     if config.iwae_samples and iwae:
-        iwae_metrics = evaluate_iwae(
-            model,
-            splits.test,
-            num_samples=config.iwae_samples,
-            max_examples=config.iwae_max_examples,
-            seed=config.seed,
-        )
-        iwae_metrics["iwae_nll"] = -iwae_metrics["iwae_log_likelihood"]
-        metrics["test"].update(iwae_metrics)
+        metrics["test"].update(test_iwae(model, splits, config))
     return metrics
 
 
@@ -310,7 +337,10 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
             f"Partial logs are in {run_dir}."
         )
 
-    metrics = evaluate_splits(model, splits, config, iwae=info.is_chief)
+    metrics = evaluate_splits(model, splits, config, iwae=False)
+    check_finite_metrics(metrics, run_dir)
+    if config.iwae_samples and info.is_chief:
+        metrics["test"].update(test_iwae(model, splits, config))
     epochs_run = len(losses)
     metrics["training"] = {
         "epochs_this_invocation": epochs_run,

@@ -108,6 +108,13 @@ class CVAE(MLPVAE):
         )
         return parts
 
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The base objective, after checking the labels are in [0, num_classes)."""
+        self.data(x)
+        with tf.control_dependencies([self.check_labels(x["label"])]):
+            loss = super().compute_loss(x, y, y_pred, sample_weight, training)
+        return loss
+
     def data(self, x):
         if not isinstance(x, dict) or "x" not in x or "label" not in x:
             raise ValueError(

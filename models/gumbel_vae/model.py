@@ -14,7 +14,11 @@ from keras_rt.callbacks import GumbelTemperatureAnnealing
 from keras_rt.layers import CategoricalKL, GumbelSoftmaxSampling
 from keras_rt.layers.categorical_kl import categorical_kl_to_uniform
 from keras_rt.layers.gumbel_softmax import check_temperature
-from keras_rt.zoo.gaussian_vae import check_positive_int, scale_loss_for_replicas
+from keras_rt.zoo.gaussian_vae import (
+    check_positive_int,
+    reject_sample_weight,
+    scale_loss_for_replicas,
+)
 from keras_rt.zoo.mlp_vae.model import MLPVAE
 from keras_rt.zoo.networks import mlp_decoder, mlp_encoder
 
@@ -198,6 +202,7 @@ class GumbelVAE(MLPVAE):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.estimator == "gumbel_softmax":
             return super().compute_loss(x, y, y_pred, sample_weight, training)
+        reject_sample_weight(sample_weight)
         params, logits, z = y_pred
         x = ops.cast(x, "float32")
         log_px = self.likelihood.distribution(params).log_prob(ops.expand_dims(x, 1))

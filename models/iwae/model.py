@@ -10,7 +10,11 @@ from keras import ops
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.layers import GaussianKL, Sampling
-from keras_rt.zoo.gaussian_vae import check_positive_int, scale_loss_for_replicas
+from keras_rt.zoo.gaussian_vae import (
+    check_positive_int,
+    reject_sample_weight,
+    scale_loss_for_replicas,
+)
 from keras_rt.zoo.iwae.layers import ImportanceLogWeights
 from keras_rt.zoo.mlp_vae.model import MLPVAE
 
@@ -108,6 +112,7 @@ class IWAE(MLPVAE):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """-L_k: minus the log of the mean importance weight, averaged over the batch."""
+        reject_sample_weight(sample_weight)
         log_weights = ops.cast(y_pred, "float32")
         bound = ops.logsumexp(log_weights, axis=1) - math.log(self.num_samples)
         self.neg_elbo_tracker.update_state(-ops.mean(log_weights, axis=1))

@@ -176,3 +176,28 @@ def test_keras_rt_dispatches_to_train(tmp_path):
         ["train", "--output-dir", str(tmp_path / "r"), "--no-export", "--no-plots"] + QUICK
     )
     assert code == 0 and (tmp_path / "r" / "metrics.json").is_file()
+
+
+def test_a_diverged_run_is_refused_and_not_exported(tmp_path, capsys):
+    code = train_cli.main(
+        [
+            "--learning-rate",
+            "1e9",
+            "--output-dir",
+            str(tmp_path / "r"),
+            "--export-dir",
+            str(tmp_path / "sm"),
+        ]
+        + QUICK
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "diverged" in err and "Traceback" not in err
+    assert not (tmp_path / "sm").exists() and not (tmp_path / "r" / "model.keras").exists()
+
+
+def test_badly_typed_model_config_is_a_one_line_error(tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"model_config": {"hidden_units": 5}}))
+    code = train_cli.main(["--config", str(path), "--output-dir", str(tmp_path / "r")] + QUICK)
+    err = capsys.readouterr().err
+    assert code == 2 and "hidden_units" in err and "Traceback" not in err

@@ -178,3 +178,20 @@ def test_jit_compile_resolution(tiny_model):
     assert ConvVAE.xla_on_cpu is False
     assert resolve_jit_compile("off", mlp, default) is False
     assert resolve_jit_compile("on", mlp, default) is True
+
+
+def test_cvae_fit_rejects_out_of_range_labels(tiny_model):
+    model = tiny_model("cvae")
+    model.compile()
+    data = {"x": np.zeros((8, 64), "float32"), "label": np.full((8,), 12, "int32")}
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_classes=10"):
+        model.fit(data, epochs=1, batch_size=4, verbose=0)
+
+
+@pytest.mark.parametrize("name", ["mlp_vae", "iwae"])
+def test_sample_weight_is_refused(name, tiny_model):
+    model = tiny_model(name)
+    model.compile()
+    with pytest.raises(ValueError, match="sample_weight"):
+        x = np.zeros((8, 64), "float32")
+        model.fit(x, x, sample_weight=np.ones(8), epochs=1, verbose=0)
