@@ -117,6 +117,7 @@ def make_callbacks(config: TrainConfig, run_dir: str, model=None) -> list[keras.
         keras.callbacks.ModelCheckpoint(
             os.path.join(run_dir, "checkpoints", "best.keras"),
             monitor=monitor,
+            mode="min",
             save_best_only=True,
         ),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
@@ -127,6 +128,7 @@ def make_callbacks(config: TrainConfig, run_dir: str, model=None) -> list[keras.
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=monitor,
+                mode="min",
                 patience=config.early_stopping_patience,
                 restore_best_weights=True,
             )
@@ -134,7 +136,7 @@ def make_callbacks(config: TrainConfig, run_dir: str, model=None) -> list[keras.
     if config.reduce_lr_patience is not None:
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor, factor=0.5, patience=config.reduce_lr_patience
+                monitor=monitor, mode="min", factor=0.5, patience=config.reduce_lr_patience
             )
         )
     return callbacks + own

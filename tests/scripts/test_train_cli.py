@@ -201,3 +201,24 @@ def test_badly_typed_model_config_is_a_one_line_error(tmp_path, capsys):
     code = train_cli.main(["--config", str(path), "--output-dir", str(tmp_path / "r")] + QUICK)
     err = capsys.readouterr().err
     assert code == 2 and "hidden_units" in err and "Traceback" not in err
+
+
+def test_warm_up_runs_monitor_the_weight_free_elbo(tmp_path):
+    """beta_vae warms its KL weight up: checkpoints and early stopping watch val_neg_elbo."""
+    config = TrainConfig(
+        model="beta_vae",
+        epochs=2,
+        max_examples=64,
+        batch_size=32,
+        iwae_samples=0,
+        plots=False,
+        tensorboard=False,
+        export_dir=None,
+        early_stopping_patience=3,
+        reduce_lr_patience=3,
+        output_dir=str(tmp_path / "run"),
+        verbose=0,
+    )
+    result = train(config)
+    assert (tmp_path / "run" / "checkpoints" / "best.keras").is_file()
+    assert result.history["kl_weight"][0] < result.history["kl_weight"][-1]
