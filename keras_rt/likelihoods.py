@@ -49,8 +49,15 @@ class Likelihood:
         `params` may carry extra leading sample axes: `(..., batch, *x.shape[1:])`.
         """
         x = ops.cast(x, "float32")
-        log_prob = self.distribution(params).log_prob(x)
         event_axes = tuple(range(-(len(x.shape) - 1), 0))
+        if self.name == "bernoulli":
+            # Bernoulli(logits).log_prob(x), the same value for any x in [0, 1],
+            # as one cross-entropy op instead of TFP's two softplus terms.
+            params = ops.cast(params, "float32")
+            x = ops.broadcast_to(x, ops.shape(params))
+            log_prob = -ops.binary_crossentropy(x, params, from_logits=True)
+        else:
+            log_prob = self.distribution(params).log_prob(x)
         return ops.sum(log_prob, axis=event_axes)
 
     def mean(self, params):

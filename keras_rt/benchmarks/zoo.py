@@ -8,12 +8,20 @@ with dynamic binarization: cached, shuffled, batched, prefetched).
 
 **Throughput** (`benchmark_throughput`): examples/s of `model.fit` for each
 variant in `VARIANTS` -- the reference, and the zoo model in float32 and under
-`mixed_bfloat16`, each with XLA off and on. Every variant is built and given
-one warm-up epoch (tracing, XLA compilation: excluded), then the variants are
-timed one `fit` call each, interleaved (the order rotated every round), for
-`repeats` rounds. An "epoch" is the first `train_examples` examples of the
-training split, so that a round stays short; an epoch's time runs from
-`on_epoch_begin` to `on_epoch_end`. Reported: the median examples/s and the
+`mixed_bfloat16`, each with XLA for the whole step off and on. The zoo model
+is compiled as `keras-rt train` compiles it: `steps_per_execution` from
+`TrainConfig`, and, when the step is not XLA-compiled, its element-wise parts
+compiled with XLA (`keras_rt.distribute.partial_xla`); the reference is
+compiled as tutorials compile it (`compile(optimizer)` only).
+
+Each zoo variant is timed in a pair with a freshly built reference, one pair
+at a time (with five models alive in one process, every model ran up to 8%
+slower than in a pair, unevenly): both are built and given one warm-up epoch
+(tracing, XLA compilation: excluded), then timed one `fit` call each,
+alternating which goes first, for `repeats` rounds. An "epoch" is the first
+`train_examples` examples of the training split, so that a round stays
+short; an epoch's time runs from `on_epoch_begin` to `on_epoch_end`.
+Reported: the median examples/s (the reference's over all its pairs) and the
 median over rounds of the speed-up over the reference timed in the same
 round (paired, so slow spells of a shared machine cancel).
 
@@ -78,10 +86,10 @@ VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
         Variant("reference", "reference", "float32", False, "reference: GradientTape, f32"),
-        Variant("zoo_f32", "zoo", "float32", False, "zoo fit, f32"),
-        Variant("zoo_bf16", "zoo", "mixed_bfloat16", False, "zoo fit, mixed_bfloat16"),
+        Variant("zoo_f32", "zoo", "float32", False, "zoo fit, f32, partial XLA"),
+        Variant("zoo_bf16", "zoo", "mixed_bfloat16", False, "zoo fit, bf16, partial XLA"),
         Variant("zoo_f32_xla", "zoo", "float32", True, "zoo fit, f32, XLA"),
-        Variant("zoo_bf16_xla", "zoo", "mixed_bfloat16", True, "zoo fit, mixed_bfloat16, XLA"),
+        Variant("zoo_bf16_xla", "zoo", "mixed_bfloat16", True, "zoo fit, bf16, XLA"),
     )
 }
 
@@ -148,7 +156,9 @@ def build_model(
 ) -> keras.Model:
     """Builds and compiles `model` (a zoo name) as `variant` trains it.
 
-    Weights are initialized from `keras.utils.set_random_seed(seed)`, so the
+    The zoo model is compiled as `keras-rt train` compiles it (its default
+    `steps_per_execution`, partial XLA when the step is not compiled), the
+    reference as a tutorial would (`steps_per_execution=1`). Weights are initialized from `keras.utils.set_random_seed(seed)`, so the
     reference and the zoo model start from the same global seed (their layers
     are created in the same order).
     """
@@ -161,8 +171,19 @@ def build_model(
             net = ReferenceVAE(model, input_shape, values["latent_dim"], seed=seed, **architecture)
         else:
             net = entry.build(config, input_shape=input_shape, seed=seed)
-        net.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=variant.jit_compile)
+        options = {} if variant.kind == "reference" else {"steps_per_execution": _zoo_steps()}
+        net.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            jit_compile=variant.jit_compile,
+            **options,
+        )
     return net
+
+
+def _zoo_steps() -> int:
+    from keras_rt.training.config import TrainConfig
+
+    return TrainConfig().steps_per_execution
 
 
 def _load(model: str, dataset: str, batch_size: int, seed: int, max_examples: int | None):
@@ -234,7 +255,8 @@ def benchmark_throughput(
         train_examples: examples per timed epoch (an int for all models, a
             dict per model, or None: `DEFAULT_TRAIN_EXAMPLES`).
         epochs: timed epochs per variant per round (after the warm-up epoch).
-        repeats: interleaved rounds.
+        repeats: timed rounds per pair (reference, variant), the order
+            alternating.
         variants: names from `VARIANTS` (the reference is always added).
         seed: data and initialization seed.
         learning_rate: Adam learning rate.
@@ -244,38 +266,46 @@ def benchmark_throughput(
         "policy", "jit_compile", "examples_per_epoch", "examples_per_second"
         (median), "examples_per_second_all" (every timed epoch),
         "speedup" (median over rounds of this variant's examples/s over the
-        reference's in the same round), "warmup_seconds"}`.
+        reference's in the same round and pair), "warmup_seconds"}`.
     """
     models = _check_models(models)
     for name, value in (("batch_size", batch_size), ("epochs", epochs), ("repeats", repeats)):
         _check_positive(name, value)
     chosen = _resolve_variants(variants)
+    reference = chosen[0]
     rows = []
     for model in models:
         examples = _per_model("train_examples", train_examples, DEFAULT_TRAIN_EXAMPLES, model)
         splits = _load(model, dataset, batch_size, seed, examples)
         n = splits.num_examples["train"]
-        nets, warmup = {}, {}
-        for variant in chosen:
-            nets[variant.name] = build_model(
-                variant, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate
-            )
-            start = time.perf_counter()
-            _fit(nets[variant.name], variant, splits.train, 1)
-            warmup[variant.name] = time.perf_counter() - start
         rates: dict[str, list[float]] = {v.name: [] for v in chosen}
         ratios: dict[str, list[float]] = {v.name: [] for v in chosen}
-        for round_ in range(repeats):
-            k = round_ % len(chosen)
-            order = chosen[k:] + chosen[:k]
-            this_round = {}
-            for variant in order:
-                seconds, _ = _fit(nets[variant.name], variant, splits.train, epochs)
-                this_round[variant.name] = [n / s for s in seconds]
-                rates[variant.name] += this_round[variant.name]
-            reference = statistics.median(this_round["reference"])
-            for name, values in this_round.items():
-                ratios[name].append(statistics.median(values) / reference)
+        warmup: dict[str, list[float]] = {v.name: [] for v in chosen}
+        for variant in chosen[1:] or chosen:
+            pair = (reference, variant) if variant is not reference else (reference,)
+            nets = {}
+            for member in pair:
+                nets[member.name] = build_model(
+                    member,
+                    model,
+                    dataset,
+                    splits.input_shape,
+                    seed=seed,
+                    learning_rate=learning_rate,
+                )
+                start = time.perf_counter()
+                _fit(nets[member.name], member, splits.train, 1)
+                warmup[member.name].append(time.perf_counter() - start)
+            for round_ in range(repeats):
+                this_round = {}
+                for member in pair if round_ % 2 == 0 else pair[::-1]:
+                    seconds, _ = _fit(nets[member.name], member, splits.train, epochs)
+                    this_round[member.name] = statistics.median(n / s for s in seconds)
+                    rates[member.name] += [n / s for s in seconds]
+                ratios[variant.name].append(this_round[variant.name] / this_round[reference.name])
+            del nets
+            keras.backend.clear_session(free_memory=True)
+        ratios[reference.name] = [1.0]
         for variant in chosen:
             rows.append(
                 {
@@ -288,11 +318,9 @@ def benchmark_throughput(
                     "examples_per_second": round(statistics.median(rates[variant.name]), 1),
                     "examples_per_second_all": [round(r, 1) for r in rates[variant.name]],
                     "speedup": round(statistics.median(ratios[variant.name]), 3),
-                    "warmup_seconds": round(warmup[variant.name], 2),
+                    "warmup_seconds": round(statistics.median(warmup[variant.name]), 2),
                 }
             )
-        del nets
-        keras.backend.clear_session()
     return rows
 
 

@@ -69,6 +69,7 @@ class GumbelTemperatureAnnealing(keras.callbacks.Callback):
         self.update_every = update_every
         self._layers: list[GumbelSoftmaxSampling] = []
         self._temperature = self.initial
+        self._period: int | None = None
 
     def get_config(self) -> dict:
         return {
@@ -79,6 +80,7 @@ class GumbelTemperatureAnnealing(keras.callbacks.Callback):
         }
 
     def on_train_begin(self, logs=None):
+        self._period = None
         self._layers = [
             layer
             for layer in self.model._flatten_layers()
@@ -89,8 +91,12 @@ class GumbelTemperatureAnnealing(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-        if step % self.update_every:
+        # With `steps_per_execution` > 1 the hook sees every n-th step only:
+        # update on the first call of each new period of `update_every` steps.
+        period = step // self.update_every
+        if period == self._period:
             return
+        self._period = period
         self._temperature = annealed_temperature(
             step, initial=self.initial, rate=self.rate, minimum=self.minimum
         )

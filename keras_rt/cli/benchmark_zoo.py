@@ -8,14 +8,14 @@ Prints two tables and optionally writes them as JSON:
 
 - throughput: median examples/s of `fit` on Fashion-MNIST (dynamically
   binarized, batch 128) for the reference (float32, no XLA) and the zoo
-  model in float32 / mixed_bfloat16, XLA off / on; warm-up epoch excluded,
-  variants interleaved, speed-up = median of per-round ratios (goal >= 1.5x);
+  model in float32 / mixed_bfloat16, whole-step XLA off (then partial XLA) /
+  on; each zoo variant timed in a pair with the reference, warm-up epoch
+  excluded, speed-up = median of per-round ratios (goal >= 1.5x);
 - quality: test negative ELBO (all 10,000 test images) and negative
   IWAE-k bound (a prefix of the test set) of the reference and the fastest
   zoo variant after the same number of epochs (goal: no worse).
 
-The defaults took 11 minutes on 2 CPU cores (up to 15 when the machine is shared; see
-docs/benchmarks_zoo.md). `--models`, `--train-examples`, `--quality-epochs`
+The defaults take about 10-15 minutes on 2 CPU cores (README, "Benchmarks"). `--models`, `--train-examples`, `--quality-epochs`
 and `--iwae-examples` take one value for all models or `model=value` pairs.
 """
 
@@ -68,7 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="timed epochs per variant per round, after one warm-up epoch (default 1)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=5, help="interleaved timing rounds (default 5)"
+        "--repeats",
+        type=int,
+        default=5,
+        help="timing rounds per (reference, variant) pair (default 5)",
     )
     parser.add_argument(
         "--train-examples",

@@ -41,8 +41,14 @@ class TrainConfig:
         strategy: "default", "mirrored" (all GPUs of one machine) or
             "multi_worker" (machines from TF_CONFIG); `batch_size` is global.
         mixed_precision: "off", "mixed_float16" or "mixed_bfloat16".
-        jit_compile: XLA: "auto" (on for GPUs; on CPUs, the model's measured
-            preference: on for Dense VAEs, off for convolutional ones), "on" or "off".
+        jit_compile: XLA for the whole step: "auto" (on for GPUs; on CPUs, the
+            model's measured preference: on for Dense VAEs in float32, off for
+            convolutional ones and under mixed precision, where the step's
+            element-wise parts are XLA-compiled instead), "on" or "off".
+        steps_per_execution: training steps per call into the compiled
+            step (Keras's `steps_per_execution`): fewer Python round trips;
+            per-batch callbacks then run once per call. Multi-worker runs
+            use 1 (Keras's multi-step loop fails under that strategy).
         scale_learning_rate: multiply the learning rate by the number of
             replicas (linear scaling rule).
         model_config: overrides of the model's config dataclass.
@@ -72,13 +78,18 @@ class TrainConfig:
     strategy: str = "default"
     mixed_precision: str = "off"
     jit_compile: str = "auto"
+    steps_per_execution: int = 8
     scale_learning_rate: bool = False
     model_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     verbose: Any = "auto"
 
     def validate(self) -> TrainConfig:
         """Raises `ValueError` naming the first bad setting; returns self."""
-        positive_ints = {"epochs": self.epochs, "batch_size": self.batch_size}
+        positive_ints = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "steps_per_execution": self.steps_per_execution,
+        }
         if self.latent_dim is not None:
             positive_ints["latent_dim"] = self.latent_dim
         if self.max_examples is not None:

@@ -245,8 +245,11 @@ def train(
 
 def resolve_jit_compile(choice: str, model, strategy) -> bool | str:
     """XLA for this run: "on"/"off" as asked; "auto" is Keras's choice on GPUs and, on CPUs,
-    the model's measured preference (`xla_on_cpu`) — off with several replicas, since XLA
-    has no cross-replica collectives on CPUs."""
+    the model's measured preference (`xla_on_cpu`) in float32 — off with several replicas,
+    since XLA has no cross-replica collectives on CPUs, and under a mixed policy, since XLA's
+    CPU backend computes bfloat16/float16 products without the CPU's matrix units (the zoo
+    then XLA-compiles only the step's element-wise parts, see `keras_rt.distribute.partial_xla`).
+    """
     import tensorflow as tf
 
     on_accelerator = bool(
@@ -264,7 +267,14 @@ def resolve_jit_compile(choice: str, model, strategy) -> bool | str:
         return choice == "on"
     if on_accelerator:
         return "auto"
-    return bool(getattr(model, "xla_on_cpu", False)) and not several_replicas
+    float32 = keras.mixed_precision.global_policy().compute_dtype == "float32"
+    return bool(getattr(model, "xla_on_cpu", False)) and float32 and not several_replicas
+
+
+def resolve_steps_per_execution(steps: int, strategy) -> int:
+    """`steps`, or 1 under a multi-worker strategy: Keras 3.15's multi-step loop fails there
+    ("You must feed a value for placeholder tensor" inside the loop)."""
+    return 1 if strategy.extended._in_multi_worker_mode() else steps
 
 
 def _distribute_options(splits, strategy):
@@ -294,7 +304,11 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         replicas = strategy.num_replicas_in_sync
         learning_rate = config.learning_rate * (replicas if config.scale_learning_rate else 1)
         jit = resolve_jit_compile(config.jit_compile, model, strategy)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            jit_compile=jit,
+            steps_per_execution=resolve_steps_per_execution(config.steps_per_execution, strategy),
+        )
     splits = _distribute_options(splits, strategy)
 
     # Only the chief writes the run folder; other workers keep their checkpoints apart.
