@@ -13,8 +13,11 @@ pixel become one kernel each.
 So, when a step is not XLA-compiled, a zoo model compiles just those two
 parts (`xla_optimizer_update`, `jit_compiled`): matrix products and
 convolutions stay on TensorFlow's kernels, the element-wise work runs fused.
-Measured on 2 CPU cores (AMX): about 1 ms less per step for the MLP VAE at
-batch 128 (14 variables), 4-8 ms less for the convolutional one.
+Measured on 2 CPU cores (AMX), MLP VAE at batch 128 (14 variables): the Adam
+update as one XLA function saved 0.85 ms of a 7.4 ms bfloat16 step (1 ms in
+float32), and the XLA likelihood about 5% of the epoch time on top; for the
+convolutional VAE the two together with the bfloat16 output layer took the
+step from 36 to about 26 ms (the parts were not timed separately there).
 
 It is off whenever it cannot help or cannot run: when the step is already
 XLA-compiled or run eagerly, and under a strategy with several replicas
