@@ -44,40 +44,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    from keras_rt.estimators import study, vae_study
+    from keras_rt.experiments import vae_variance_study, variance_report, variance_study
 
     sizes = [int(v) for v in args.sizes.split(",")]
     vae_sizes = [int(v) for v in args.vae_sizes.split(",")]
-    toy = study.run_toy_study(theta=args.theta, sizes=sizes, reps=args.reps, seed=args.seed)
-    timings = study.time_estimators(
+    toy = variance_study.run_toy_study(
+        theta=args.theta, sizes=sizes, reps=args.reps, seed=args.seed
+    )
+    timings = variance_study.time_estimators(
         theta=args.theta, num_samples=args.timing_samples, seed=args.seed
     )
-    vae = vae_study.run_vae_study(sizes=vae_sizes, reps=args.vae_reps, seed=args.seed)
-
-    vae_cells = {(r["estimator"], r["n"]): r for r in vae["results"]}
-    vae_rows = []
-    for n in vae_sizes:
-        pw = vae_cells[("pathwise", n)]["total_variance"]
-        vae_rows.append(
-            {
-                "n": n,
-                "score_function_rloo/pathwise": vae_cells[("score_function_rloo", n)][
-                    "total_variance"
-                ]
-                / pw,
-                "score_function/pathwise": vae_cells[("score_function", n)]["total_variance"] / pw,
-                "pathwise/pathwise_qmc": pw / vae_cells[("pathwise_qmc", n)]["total_variance"],
-            }
-        )
-    t2 = args.theta**2
+    vae = vae_variance_study.run_vae_study(sizes=vae_sizes, reps=args.vae_reps, seed=args.seed)
+    vae_rows = vae_variance_study.vae_variance_ratios(vae)
+    analytic = variance_study.analytic_per_sample_variances(args.theta)
     report = {
         "device": f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
         "tensorflow": tf.__version__,
         "toy": {
             "theta": args.theta,
             "reps": args.reps,
-            "analytic_score_function_over_pathwise": (t2 * t2 + 14 * t2 + 15) / 4.0,
-            "variance_ratios": study.benchmark_ratios(toy),
+            "analytic_score_function_over_pathwise": analytic["score_function"]
+            / analytic["pathwise"],
+            "variance_ratios": variance_study.benchmark_ratios(toy),
         },
         "vae": {
             "latent_dim": vae["latent_dim"],
@@ -87,18 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds_per_million_samples": timings,
     }
 
-    print(study.format_table(toy, timings))
+    print(variance_report.format_table(toy, timings))
     print()
-    print(vae_study.format_vae_table(vae))
+    print(vae_variance_study.format_vae_table(vae))
     print()
-    print("VAE ELBO gradient, variance ratios at equal N:")
-    print("| N | score_function / pathwise | score_function_rloo / pathwise | pathwise / qmc |")
-    print("|---:|---:|---:|---:|")
-    for row in vae_rows:
-        print(
-            f"| {row['n']} | {row['score_function/pathwise']:.4g} "
-            f"| {row['score_function_rloo/pathwise']:.4g} | {row['pathwise/pathwise_qmc']:.4g} |"
-        )
+    print(vae_variance_study.format_vae_ratios(vae_rows))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"\nwritten to {args.json}")

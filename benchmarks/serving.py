@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("bench_results/serving.json"))
     args = parser.parse_args(argv)
 
-    from keras_rt.serving.benchmark import format_table, run_benchmark
+    from keras_rt.experiments.serving_benchmark import format_table, run_benchmark
 
     try:
         result = run_benchmark(

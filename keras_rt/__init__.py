@@ -4,7 +4,8 @@ Submodules (imported on first use, so `keras-rt --help` stays fast):
 
 - `keras_rt.layers` — `Sampling`, `MultivariateNormalTriLSampling`, `GumbelSoftmaxSampling`,
   `DistributionSampling`, `GaussianKL`, `CategoricalKL`
-- `keras_rt.estimators` — score-function and pathwise gradient estimators, variance study
+- `keras_rt.estimators` — score-function and pathwise gradient estimators
+- `keras_rt.experiments` — variance studies and benchmarks (apart from the API)
 - `keras_rt.callbacks` — `KLWarmup`, `GumbelTemperatureAnnealing`, `GradientVarianceMonitor`
 - `keras_rt.datasets` — datasets by name (`digits`, `fashion_mnist`, `mnist`)
 - `keras_rt.zoo` — the model zoo (source folder `models/`)

@@ -11,9 +11,11 @@ mixed-precision guide recommends, so likelihoods and losses see float32.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
+
+from keras_rt.ops.validation import check_int
 
 
 def float32_output(params):
@@ -108,3 +110,36 @@ def conv_decoder(
     params = keras.layers.Conv2D(output_shape[-1] * channels, 3, padding="same", name="params")(h)
     params = float32_output(params)
     return keras.Model(z, params, name=name)
+
+
+def check_units(name: str, units: Sequence[int]) -> tuple[int, ...]:
+    """`units` as a tuple of ints, or `ValueError` unless it is a non-empty list of integers >= 1."""
+    message = f"`{name}` must be a non-empty list of positive integers. Received: {name}={units!r}"
+    try:
+        values = tuple(check_int(name, u) for u in units)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if not values:
+        raise ValueError(message)
+    return values
+
+
+class MLPNetworks:
+    """Mixin for zoo models: Dense + ReLU encoder body of widths `self.hidden_units`, mirrored decoder.
+
+    The decoder's input is one latent code of shape `self.latent_shape()`.
+    """
+
+    hidden_units: tuple[int, ...]
+    latent_shape: Callable[[], tuple]  # provided by the latent family (`VAE.latent_shape`)
+
+    def build_networks(self, input_shape, latent_dim, channels):
+        body = mlp_encoder(input_shape, self.hidden_units, name="encoder_body")
+        decoder = mlp_decoder(
+            self.latent_shape(),
+            tuple(reversed(self.hidden_units)),
+            input_shape,
+            channels,
+            name="decoder",
+        )
+        return body, decoder

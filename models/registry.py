@@ -1,56 +1,109 @@
-"""The zoo's registry: model name -> class, config dataclass, presets.
+"""The zoo's registry: model name -> model class and its per-dataset presets.
 
-Each zoo model registers itself when its sub-package is imported (see
-`keras_rt.zoo.__init__`). Scripts use `choices=sorted(ZOO)`.
+Each zoo model registers itself, with one `register_model` call, when its
+sub-package is imported (see `keras_rt.zoo`). The model's hyperparameters
+are its constructor's arguments (`keras_rt.zoo.constructor_arguments`); the
+registry facts (`description`, `flat_input`, `needs_labels`) are attributes
+of its class. Scripts list the names with `sorted(ZOO)`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import keras
+from keras_rt.zoo.constructor_arguments import RUN_ARGUMENTS, constructor_arguments
 
 
 @dataclasses.dataclass(frozen=True)
 class ZooEntry:
-    """What the training script needs to know about a zoo model.
+    """A registered zoo model.
 
     Attributes:
         name: registry name (`--model NAME`).
-        model_cls: the registered `keras.Model` subclass.
-        config_cls: dataclass of the model's hyperparameters (everything the
-            constructor takes except `input_shape` and `seed`, which come from
-            the dataset and the run).
-        presets: per-dataset overrides of `config_cls`'s defaults.
-        flat_input: whether the model takes flattened images.
-        needs_labels: whether the model takes `(x, label)` examples.
-        description: one line for `--help` and the README.
+        model_cls: the registered `keras.Model` subclass; its constructor
+            arguments are the model's hyperparameters.
+        presets: dataset name -> constructor arguments that replace the
+            defaults for that dataset (plain dicts, checked at registration).
     """
 
     name: str
     model_cls: type
-    config_cls: type
-    presets: dict[str, dict[str, Any]]
-    flat_input: bool
-    description: str
-    needs_labels: bool = False
+    presets: Mapping[str, Mapping[str, Any]]
 
-    def config_for(self, dataset: str, overrides: dict[str, Any] | None = None):
-        """The config dataclass for `dataset`: defaults, then preset, then overrides."""
-        values = dict(self.presets.get(dataset, {}))
-        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        known = {f.name for f in dataclasses.fields(self.config_cls)}
-        unknown = sorted(set(values) - known)
+    @property
+    def description(self) -> str:
+        """One line for `--help` and the README (the class's `description`)."""
+        return getattr(self.model_cls, "description", "")
+
+    @property
+    def flat_input(self) -> bool:
+        """Whether the model takes flattened images (the class's `flat_input`)."""
+        return bool(getattr(self.model_cls, "flat_input", True))
+
+    @property
+    def needs_labels(self) -> bool:
+        """Whether the model takes `{"x": images, "label": labels}` (the class's `needs_labels`)."""
+        return bool(getattr(self.model_cls, "needs_labels", False))
+
+    @property
+    def estimators(self) -> tuple[str, ...]:
+        """The gradient estimators the model accepts (the class's `estimators`; the first is the default)."""
+        return tuple(getattr(self.model_cls, "estimators", ()))
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Name -> default of every hyperparameter (constructor arguments but the run's)."""
+        return {
+            name: default
+            for name, default in constructor_arguments(self.model_cls).items()
+            if name not in RUN_ARGUMENTS
+        }
+
+    def check_keys(self, values: Mapping[str, Any], what: str = "config") -> None:
+        """Raises `ValueError` naming the valid keys if `values` has a key the constructor lacks."""
+        valid = sorted(self.hyperparameters())
+        unknown = sorted(set(values) - set(valid))
         if unknown:
             raise ValueError(
-                f"Unknown config keys for model {self.name!r}: {unknown}. Valid keys: {sorted(known)}"
+                f"Unknown {what} keys for model {self.name!r}: {unknown}. Valid keys: {valid}"
             )
-        return self.config_cls(**values)
 
-    def build(self, config, *, input_shape, seed: int | None = None) -> keras.Model:
-        """Builds the model from a config dataclass (or dict)."""
-        values = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    def config_for(
+        self, dataset: str, overrides: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The model's constructor arguments for `dataset`: the preset, then `overrides` (not None).
+
+        Arguments in neither keep the constructor's defaults (see `build`).
+        Unknown keys are an error that names the valid ones.
+        """
+        values = dict(self.presets.get(dataset, {}))
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        self.check_keys(values)
+        if "estimator" in values:
+            self.check_estimator(values["estimator"])
+        return values
+
+    def check_estimator(self, estimator: Any) -> None:
+        """Raises `ValueError` naming the model and its valid estimators unless it accepts `estimator`."""
+        valid = tuple(getattr(self.model_cls, "estimators", ()))
+        if estimator not in valid:
+            raise ValueError(
+                f"Model {self.name!r} does not accept estimator={estimator!r}. "
+                f"Valid estimators: {list(valid)}"
+            )
+
+    def build(
+        self,
+        config: Mapping[str, Any],
+        *,
+        input_shape: Sequence[int],
+        seed: int | None = None,
+    ):
+        """Builds the model from constructor arguments (e.g. `config_for`'s dict)."""
+        values = dict(config)
+        self.check_keys(values)
         try:
             return self.model_cls(input_shape=tuple(input_shape), seed=seed, **values)
         except TypeError as error:  # e.g. "hidden_units": 5 instead of a list
@@ -65,19 +118,36 @@ ZOO: dict[str, ZooEntry] = {}
 def register_model(
     name: str,
     model_cls: type,
-    config_cls: type,
     *,
-    presets: dict[str, dict[str, Any]] | None = None,
-    flat_input: bool = False,
-    description: str = "",
-    needs_labels: bool = False,
+    presets: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ZooEntry:
-    """Adds a model to the zoo; a duplicate name is an error."""
+    """Adds a model to the zoo.
+
+    Args:
+        name: registry name; a duplicate is an error.
+        model_cls: a `keras.Model` subclass whose constructor takes
+            `input_shape`, `seed` and its hyperparameters (see `keras_rt.zoo.vae.VAE`).
+        presets: dataset name -> constructor arguments for that dataset; each
+            key must be a constructor argument.
+
+    Returns:
+        The `ZooEntry`.
+
+    Example:
+
+    >>> from keras_rt.zoo import MLPVAE
+    >>> entry = register_model("wide_mlp_vae", MLPVAE, presets={"digits": {"hidden_units": (512,)}})
+    >>> entry.config_for("digits")
+    {'hidden_units': (512,)}
+    >>> del ZOO["wide_mlp_vae"]
+    """
     if name in ZOO:
         raise ValueError(f"A zoo model named {name!r} is already registered.")
-    entry = ZooEntry(
-        name, model_cls, config_cls, dict(presets or {}), flat_input, description, needs_labels
-    )
+    if not inspect.isclass(model_cls):
+        raise ValueError(f"`model_cls` must be a class. Received: model_cls={model_cls!r}")
+    entry = ZooEntry(name, model_cls, {k: dict(v) for k, v in (presets or {}).items()})
+    for dataset, preset in entry.presets.items():
+        entry.check_keys(preset, what=f"preset {dataset!r}")
     ZOO[name] = entry
     return entry
 
@@ -87,3 +157,6 @@ def get_zoo_entry(name: str) -> ZooEntry:
     if name not in ZOO:
         raise ValueError(f"Unknown model. Received: model={name!r}. Valid models: {sorted(ZOO)}")
     return ZOO[name]
+
+
+__all__ = ["ZOO", "ZooEntry", "get_zoo_entry", "register_model"]

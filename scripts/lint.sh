@@ -6,5 +6,5 @@ echo "==> ruff check"
 "$ROOT/.venv/bin/ruff" check .
 echo "==> ruff format --check"
 "$ROOT/.venv/bin/ruff" format --check .
-echo "==> mypy (keras_rt)"
+echo "==> mypy (keras_rt and the zoo, keras_rt.zoo)"
 "$ROOT/.venv/bin/mypy"

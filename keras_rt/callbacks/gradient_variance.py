@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.estimators.variance import summarize_draws
+from keras_rt.ops.validation import check_int
 
 
 @keras_rt_export()
@@ -48,13 +49,25 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
         log_dir: a TensorBoard log folder to write the scalars to, or `None`.
             Defaults to `None`.
         prefix: prefix of the logged keys. Defaults to `"grad_"`.
+        groups: optional names of sub-layers of the model (e.g. `("encoder",
+            "decoder")`) whose gradients are also summarized on their own,
+            logged as `<group>_<prefix>snr` and so on. Defaults to `()`.
 
     Example:
 
-    >>> monitor = GradientVarianceMonitor(x_train[:128], num_draws=8,
-    ...                                   every_n_epochs=2, log_dir="logs/grads")
-    >>> history = model.fit(x_train, epochs=10, callbacks=[monitor])
-    >>> history.history["grad_snr"]
+    A regression model whose gradient is noisy through `Dropout`:
+
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = x.sum(axis=1, keepdims=True)
+    >>> model = keras.Sequential(
+    ...     [keras.Input((4,)), keras.layers.Dropout(0.5), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> monitor = GradientVarianceMonitor(x[:32], y[:32], num_draws=8, every_n_epochs=2)
+    >>> history = model.fit(x, y, epochs=4, verbose=0, callbacks=[monitor])
+    >>> sorted(history.history)
+    ['grad_norm', 'grad_snr', 'grad_variance', 'loss']
+    >>> len(history.history["loss"]), len(history.history["grad_snr"])  # every 2nd epoch
+    (4, 2)
     """
 
     def __init__(
@@ -66,18 +79,14 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
         every_n_epochs: int = 1,
         log_dir: str | None = None,
         prefix: str = "grad_",
+        groups: tuple[str, ...] | list[str] = (),
     ):
         super().__init__()
-        if int(num_draws) < 2:
-            raise ValueError(
-                f"num_draws must be >= 2 to measure a variance; Received: num_draws={num_draws}"
-            )
-        if int(every_n_epochs) < 1:
-            raise ValueError(
-                f"every_n_epochs must be >= 1; Received: every_n_epochs={every_n_epochs}"
-            )
+        self.groups = tuple(str(g) for g in groups)
+        num_draws = check_int("num_draws", num_draws, minimum=2, why=" to measure a variance")
+        every_n_epochs = check_int("every_n_epochs", every_n_epochs)
         if x is None:
-            raise ValueError("x must be a batch of inputs; Received: x=None")
+            raise ValueError("`x` must be a batch of inputs. Received: x=None")
         self.x = x
         self.y = y
         self.sample_weight = sample_weight
@@ -109,19 +118,48 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
             axis=0,
         )
 
-    def measure(self) -> dict[str, float]:
-        """Draws the gradients now and returns `{prefix + "variance": ..., ...}`."""
-        if not self.model.trainable_variables:
-            raise ValueError("the model has no trainable weights to measure")
-        draws = tf.stack([self._one_draw() for _ in range(self.num_draws)])
+    def _group_slices(self) -> dict[str, np.ndarray]:
+        """For each group, the positions of its weights in a flattened gradient draw."""
+        offsets, start = {}, 0
+        for variable in self.model.trainable_variables:
+            size = int(np.prod(variable.shape))
+            offsets[id(variable)] = np.arange(start, start + size)
+            start += size
+        slices = {}
+        for group in self.groups:
+            try:
+                layer = self.model.get_layer(group)
+            except ValueError:
+                raise ValueError(
+                    f"`groups` names layers of the model; it has no layer {group!r}. "
+                    f"Layers: {[layer.name for layer in self.model.layers]}"
+                ) from None
+            ids = [id(v) for v in layer.trainable_variables if id(v) in offsets]
+            slices[group] = np.concatenate([offsets[i] for i in ids]) if ids else np.arange(0)
+        return slices
+
+    def _summary(self, draws: tf.Tensor, prefix: str) -> dict[str, float]:
         stats = summarize_draws(draws)
         total = float(tf.reduce_sum(stats.variance))
         norm = float(tf.norm(stats.mean))
         return {
-            f"{self.prefix}variance": total / int(draws.shape[1]),
-            f"{self.prefix}snr": norm / math.sqrt(total) if total > 0 else float("inf"),
-            f"{self.prefix}norm": norm,
+            f"{prefix}variance": total / max(int(draws.shape[1]), 1),
+            f"{prefix}snr": norm / math.sqrt(total) if total > 0 else float("inf"),
+            f"{prefix}norm": norm,
         }
+
+    def measure(self) -> dict[str, float]:
+        """Draws the gradients now and returns `{prefix + "variance": ..., ...}` (and per group)."""
+        if not self.model.trainable_variables:
+            raise ValueError("the model has no trainable weights to measure")
+        draws = tf.stack([self._one_draw() for _ in range(self.num_draws)])
+        values = self._summary(draws, self.prefix)
+        for group, positions in self._group_slices().items():
+            if len(positions):
+                values.update(
+                    self._summary(tf.gather(draws, positions, axis=1), f"{group}_{self.prefix}")
+                )
+        return values
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every_n_epochs != 0:
@@ -151,4 +189,5 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
             "every_n_epochs": self.every_n_epochs,
             "log_dir": self.log_dir,
             "prefix": self.prefix,
+            "groups": list(self.groups),
         }

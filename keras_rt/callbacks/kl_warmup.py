@@ -1,12 +1,12 @@
-"""KL warm-up (linear or cyclical) for every `GaussianKL` layer of a model."""
+"""KL warm-up (linear or cyclical) for every KL layer (`BaseKL`) of a model."""
 
 from __future__ import annotations
 
 import keras
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.layers.categorical_kl import CategoricalKL
-from keras_rt.layers.gaussian_kl import GaussianKL
+from keras_rt.layers.base_kl import BaseKL
+from keras_rt.ops.validation import check_choice, check_int, check_number
 
 SCHEDULES = ("linear", "cyclical")
 
@@ -54,7 +54,10 @@ def kl_weight_at(
 
 @keras_rt_export()
 class KLWarmup(keras.callbacks.Callback):
-    """Anneals the `kl_weight` of every `GaussianKL` layer during `fit`.
+    """Anneals the `kl_weight` of every KL layer during `fit`.
+
+    The layers driven are all those of the model that subclass
+    `keras_rt.layers.BaseKL` (`GaussianKL`, `CategoricalKL`, and your own).
 
     Updated before each training batch; the current weight is logged as
     `kl_weight` in the epoch logs (History, TensorBoard).
@@ -72,7 +75,19 @@ class KLWarmup(keras.callbacks.Callback):
 
     Example:
 
-    >>> model.fit(data, epochs=20, callbacks=[KLWarmup("linear", warmup_epochs=5)])
+    A tiny Gaussian-latent model (2 batches per epoch):
+
+    >>> from keras_rt.layers import GaussianKL, Sampling
+    >>> x = keras.Input((4,))
+    >>> z_mean, z_log_var = GaussianKL()([keras.layers.Dense(2)(x), keras.layers.Dense(2)(x)])
+    >>> z = Sampling(seed=0)([z_mean, z_log_var])
+    >>> model = keras.Model(x, keras.layers.Dense(4)(z))
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> data = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    >>> warmup = KLWarmup("linear", warmup_epochs=2)
+    >>> history = model.fit(data, data, epochs=3, batch_size=16, verbose=0, callbacks=[warmup])
+    >>> [round(w, 2) for w in history.history["kl_weight"]]  # the weight of each epoch's last step
+    [0.25, 0.75, 1.0]
     """
 
     def __init__(
@@ -86,20 +101,13 @@ class KLWarmup(keras.callbacks.Callback):
         steps_per_epoch: int | None = None,
     ):
         super().__init__()
-        if schedule not in SCHEDULES:
-            raise ValueError(
-                f"`schedule` must be one of {SCHEDULES}. Received: schedule={schedule!r}"
-            )
-        if not warmup_epochs > 0:
-            raise ValueError(
-                f"`warmup_epochs` must be > 0. Received: warmup_epochs={warmup_epochs!r}"
-            )
-        if not 0 < ratio <= 1:
-            raise ValueError(f"`ratio` must be in (0, 1]. Received: ratio={ratio!r}")
-        if not (isinstance(num_cycles, int) and num_cycles >= 1):
-            raise ValueError(
-                f"`num_cycles` must be an integer >= 1. Received: num_cycles={num_cycles!r}"
-            )
+        check_choice("schedule", schedule, SCHEDULES)
+        check_number("warmup_epochs", warmup_epochs, above=0)
+        check_number("max_weight", max_weight, minimum=0)
+        check_int("num_cycles", num_cycles)
+        check_number("ratio", ratio, above=0, maximum=1)
+        check_int("total_epochs", total_epochs, allow_none=True)
+        check_int("steps_per_epoch", steps_per_epoch, allow_none=True)
         self.schedule = schedule
         self.warmup_epochs = warmup_epochs
         self.max_weight = max_weight
@@ -107,7 +115,7 @@ class KLWarmup(keras.callbacks.Callback):
         self.ratio = ratio
         self.total_epochs = total_epochs
         self.steps_per_epoch = steps_per_epoch
-        self._layers: list[GaussianKL] = []
+        self._layers: list[BaseKL] = []
         self._weight = 0.0
 
     def get_config(self) -> dict:
@@ -123,12 +131,13 @@ class KLWarmup(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._layers = [
-            layer
-            for layer in self.model._flatten_layers()
-            if isinstance(layer, (GaussianKL, CategoricalKL))
+            layer for layer in self.model._flatten_layers() if isinstance(layer, BaseKL)
         ]
         if not self._layers:
-            raise ValueError("KLWarmup found no GaussianKL or CategoricalKL layer in the model.")
+            raise ValueError(
+                "KLWarmup found no KL layer in the model: add a `GaussianKL`, a `CategoricalKL` "
+                "or another subclass of `keras_rt.layers.BaseKL`."
+            )
         self._steps = self.steps_per_epoch or self.params.get("steps") or 1
         self._epochs = self.total_epochs or self.params.get("epochs") or 1
 

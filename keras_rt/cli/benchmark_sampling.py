@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Runs the benchmark and prints the table."""
-    from keras_rt.benchmarks.sampling import benchmark_sampling, format_table
+    from keras_rt.experiments.sampling_benchmark import benchmark_sampling, format_table
 
     for name in ("batch", "steps", "repeats"):
         if getattr(args, name) < 1:

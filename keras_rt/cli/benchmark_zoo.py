@@ -30,9 +30,9 @@ import time
 from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
+from keras_rt.experiments.zoo_variants import MODELS, VARIANTS, ZOO_VARIANTS
 
-MODELS = ("mlp_vae", "conv_vae")
-VARIANT_NAMES = ("reference", "zoo_f32", "zoo_bf16", "zoo_f32_xla", "zoo_bf16_xla")
+VARIANT_NAMES = tuple(VARIANTS)
 
 
 def per_model_value(text: str) -> int | dict[str, int]:
@@ -92,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--zoo-variant",
-        choices=VARIANT_NAMES[1:],
+        choices=ZOO_VARIANTS,
         default=None,
         help="zoo variant of the quality comparison (default: the fastest measured)",
     )
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs the benchmarks and prints the tables."""
     import keras
 
-    from keras_rt.benchmarks import zoo
+    from keras_rt.experiments import zoo_quality, zoo_throughput
     from keras_rt.training.environment import package_versions
 
     models = _names(args.models, MODELS, "--models")
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     throughput: list[dict] = []
     start = time.perf_counter()
     if not args.skip_throughput:
-        throughput = zoo.benchmark_throughput(
+        throughput = zoo_throughput.benchmark_throughput(
             models=models,
             dataset=args.dataset,
             batch_size=args.batch_size,
@@ -165,14 +165,14 @@ def run(args: argparse.Namespace) -> int:
         print(
             "Training throughput (median examples/s of fit; speed-up: median of paired per-round ratios)"
         )
-        print(zoo.format_throughput_table(throughput))
+        print(zoo_throughput.format_throughput_table(throughput))
         print()
     if not args.skip_quality:
         zoo_variant = args.zoo_variant
         if zoo_variant is None and throughput:
-            zoo_variant = {m: zoo.fastest_zoo_variant(throughput, m) for m in models}
+            zoo_variant = {m: zoo_throughput.fastest_zoo_variant(throughput, m) for m in models}
         start_quality = time.perf_counter()
-        quality = zoo.benchmark_quality(
+        quality = zoo_quality.benchmark_quality(
             models=models,
             dataset=args.dataset,
             batch_size=args.batch_size,
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         result["quality"] = quality
         result["quality_seconds"] = round(time.perf_counter() - start_quality, 1)
         print("Quality on the test split (nats per example, lower is better)")
-        print(zoo.format_quality_table(quality))
+        print(zoo_quality.format_quality_table(quality))
     result["total_seconds"] = round(time.perf_counter() - start, 1)
     print(f"\nTotal: {result['total_seconds']:.0f} s")
     if args.json:

@@ -113,31 +113,35 @@ def run(args: argparse.Namespace) -> int:
     if args.timing_samples < 0 or args.timing_samples == 1:
         raise ValueError(f"--timing-samples must be 0 or >= 2; got {args.timing_samples}")
 
-    from keras_rt.estimators import study
+    from keras_rt.experiments import variance_report, variance_study
 
-    result = study.run_toy_study(theta=args.theta, sizes=args.sizes, reps=args.reps, seed=args.seed)
+    result = variance_study.run_toy_study(
+        theta=args.theta, sizes=args.sizes, reps=args.reps, seed=args.seed
+    )
     timings = None
     if args.timing_samples:
-        timings = study.time_estimators(
+        timings = variance_study.time_estimators(
             theta=args.theta, num_samples=args.timing_samples, seed=args.seed
         )
     result["benchmark"] = {
-        "variance_ratios": study.benchmark_ratios(result),
+        "variance_ratios": variance_study.benchmark_ratios(result),
         "seconds_per_million_samples": timings,
     }
-    print(study.format_table(result, timings))
+    print(variance_report.format_table(result, timings))
     sys.stdout.flush()
 
     if args.vae:
-        from keras_rt.estimators import vae_study
+        from keras_rt.experiments import vae_variance_study
 
-        vae = vae_study.run_vae_study(sizes=args.vae_sizes, reps=args.vae_reps, seed=args.seed)
+        vae = vae_variance_study.run_vae_study(
+            sizes=args.vae_sizes, reps=args.vae_reps, seed=args.seed
+        )
         result["vae"] = vae
         print()
-        print(vae_study.format_vae_table(vae))
+        print(vae_variance_study.format_vae_table(vae))
 
     if args.plot is not None:
-        path = study.plot_variance(result, args.plot)
+        path = variance_report.plot_variance(result, args.plot)
         print(f"\nplot written to {path}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

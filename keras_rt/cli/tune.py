@@ -36,114 +36,28 @@ from keras_rt.cli.common import main_for
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the tuning flags to `parser`."""
-    from keras_rt.datasets import DATASETS
-    from keras_rt.tuning.tuners import TUNERS
-    from keras_rt.zoo import ZOO
+    """Adds the tuning flags to `parser` (generated from `TuneConfig`; no TensorFlow import)."""
+    from keras_rt.cli.choices import dataset_names, zoo_model_names
+    from keras_rt.cli.config_flags import add_config_arguments
+    from keras_rt.tuning.config import TuneConfig
 
-    parser.add_argument("--model", choices=sorted(ZOO), help="zoo model (default: mlp_vae)")
-    parser.add_argument("--dataset", choices=sorted(DATASETS), help="dataset (default: digits)")
-    parser.add_argument(
-        "--latent-dims",
-        metavar="LIST",
-        help="comma-separated latent sizes to search (default: 2,4,8,16,32)",
-    )
-    parser.add_argument("--tuner", choices=sorted(TUNERS), help="search algorithm (default: grid)")
-    parser.add_argument(
-        "--max-trials",
-        type=int,
-        help="trials to run (default: the number of grid points; 10 with a continuous dimension)",
-    )
-    parser.add_argument(
-        "--epochs", type=int, help="epochs per trial; Hyperband's max epochs (default: 10)"
-    )
-    parser.add_argument(
-        "--objective", help="val_neg_elbo (default), val_iwae_nll, val_loss or val_reconstruction"
-    )
-    parser.add_argument("--output-dir", help="search folder (default: runs/tune-<model>-<dataset>)")
-    parser.add_argument(
-        "--export-best", metavar="DIR", help="export the best model as a SavedModel under DIR"
-    )
-    parser.add_argument(
-        "--seed", type=int, help="seed of data, oracle and every trial (default: 0)"
-    )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        default=None,
-        help="delete an earlier search in the folder",
-    )
-    parser.add_argument(
-        "--config", metavar="FILE", help="JSON file with any of these settings, plus 'search'"
-    )
-    parser.add_argument("--batch-size", type=int, help="examples per batch (default: 128)")
-    parser.add_argument(
-        "--learning-rate", type=float, help="Adam learning rate unless searched (default: 1e-3)"
-    )
-    parser.add_argument("--binarized", action="store_true", default=None, help="binarized data")
-    parser.add_argument(
-        "--data-dir", help="folder with the dataset's IDX files (Fashion-MNIST, MNIST)"
-    )
-    parser.add_argument("--max-examples", type=int, help="cap per split, for quick runs")
-    parser.add_argument(
-        "--iwae-samples", type=int, help="k of the val_iwae_nll objective (default: 64)"
-    )
-    parser.add_argument(
-        "--iwae-max-examples", type=int, help="validation examples for val_iwae_nll (default: 500)"
-    )
-    parser.add_argument(
-        "--hyperband-factor", type=int, help="Hyperband's reduction factor (default: 3)"
-    )
-    parser.add_argument(
-        "--executions-per-trial", type=int, help="models averaged per trial (default: 1)"
-    )
-    parser.add_argument(
-        "--verbose", type=int, choices=(0, 1, 2), help="Keras/KerasTuner verbosity (default: 1)"
-    )
-
-
-FLAGS = (
-    "model",
-    "dataset",
-    "latent_dims",
-    "tuner",
-    "max_trials",
-    "epochs",
-    "objective",
-    "output_dir",
-    "export_best",
-    "seed",
-    "overwrite",
-    "batch_size",
-    "learning_rate",
-    "binarized",
-    "data_dir",
-    "max_examples",
-    "iwae_samples",
-    "iwae_max_examples",
-    "hyperband_factor",
-    "executions_per_trial",
-    "verbose",
-)
+    choices = {"model": zoo_model_names(), "dataset": dataset_names()}
+    add_config_arguments(parser, TuneConfig, choices=choices)
 
 
 def config_from_args(args: argparse.Namespace):
     """Defaults <- --config FILE <- explicit flags; validated."""
-    from keras_rt.tuning import TuneConfig
+    from keras_rt.cli.config_flags import config_from_args as from_args
+    from keras_rt.tuning.config import TuneConfig
 
-    flags = {name: getattr(args, name) for name in FLAGS if getattr(args, name, None) is not None}
-    if args.config:
-        config = TuneConfig.from_file(args.config, **flags)
-    else:
-        config = TuneConfig.from_dict(flags)
-    return config.validate()
+    return from_args(TuneConfig, args).validate()
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs the search from parsed flags and reports it."""
     import keras
 
-    from keras_rt.tuning import run_search
+    from keras_rt.tuning.search import run_search
 
     config = config_from_args(args)
     keras.utils.set_random_seed(config.seed)

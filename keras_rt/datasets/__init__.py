@@ -2,6 +2,8 @@
 
 >>> from keras_rt.datasets import load_dataset
 >>> splits = load_dataset("digits", batch_size=64, binarized=True)
+>>> splits.input_shape
+(8, 8, 1)
 >>> model.fit(splits.train, validation_data=splits.validation)  # doctest: +SKIP
 
 Built in (`sorted(DATASETS)`): `digits` (scikit-learn, bundled: works

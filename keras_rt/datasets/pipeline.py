@@ -31,11 +31,13 @@ and one vectorized op per batch instead of one per image.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
+
+if TYPE_CHECKING:  # TensorFlow is imported where a pipeline is built: listing datasets stays light
+    import tensorflow as tf
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 
@@ -54,6 +56,8 @@ MAP_PARALLELISM = 2
 
 def _finish(dataset: tf.data.Dataset) -> tf.data.Dataset:
     """Prefetches `PREFETCH_BATCHES` and turns tf.data's autotuner off (see the module docstring)."""
+    import tensorflow as tf
+
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(PREFETCH_BATCHES).with_options(options)
@@ -159,6 +163,8 @@ def fixed_binarize(x: np.ndarray, seed: int, split: str) -> np.ndarray:
 
 
 def _binarize(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    import tensorflow as tf
+
     uniform = tf.random.stateless_uniform(tf.shape(x), seed=seed, dtype=x.dtype)
     return tf.cast(uniform < x, x.dtype)
 
@@ -175,6 +181,8 @@ def dynamic_binarize(dataset: tf.data.Dataset, seed: int, with_labels: bool) -> 
     Returns:
         The dataset with `x` replaced by float 0/1 draws.
     """
+    import tensorflow as tf
+
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     zipped = tf.data.Dataset.zip((dataset, seeds))
     if with_labels:
@@ -185,6 +193,8 @@ def dynamic_binarize(dataset: tf.data.Dataset, seed: int, with_labels: bool) -> 
 
 
 def _slices(x: np.ndarray, y: np.ndarray, with_labels: bool) -> tf.data.Dataset:
+    import tensorflow as tf
+
     return tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
 
 
@@ -212,6 +222,8 @@ def train_pipeline(
     Returns:
         A batched, prefetched `tf.data.Dataset`.
     """
+    import tensorflow as tf
+
     images = tf.convert_to_tensor(x)
     labels = tf.convert_to_tensor(y)
     indices = tf.data.Dataset.range(len(x))
@@ -247,25 +259,5 @@ def eval_pipeline(
     Returns:
         A `tf.data.Dataset`.
     """
+
     return _finish(_slices(x, y, with_labels).batch(batch_size).cache())
-
-
-def check_positive_int(name: str, value: object, allow_none: bool = False) -> None:
-    """Raises `ValueError('... Received: name=value')` unless `value` > 0."""
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        expected = "a positive integer" + (" or None" if allow_none else "")
-        raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
-
-
-def check_seed(name: str, value: object) -> None:
-    """Raises `ValueError('... Received: name=value')` unless `value` >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
-
-
-def check_bool(name: str, value: object) -> None:
-    """Raises `ValueError('... Received: name=value')` unless `value` is a bool."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")

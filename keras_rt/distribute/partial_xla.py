@@ -83,8 +83,16 @@ def xla_optimizer_update(optimizer: keras.optimizers.Optimizer, variables: list)
 
     Example:
 
-    >>> with xla_optimizer_update(model.optimizer, model.trainable_weights):
-    ...     logs = keras.Model.train_step(model, data)
+    >>> class XLAUpdateModel(keras.Model):
+    ...     def train_step(self, data):
+    ...         with xla_optimizer_update(self.optimizer, self.trainable_weights):
+    ...             return super().train_step(data)
+    >>> inputs = keras.Input((3,))
+    >>> model = XLAUpdateModel(inputs, keras.layers.Dense(1)(inputs))
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> history = model.fit(np.ones((8, 3)), np.zeros((8, 1)), epochs=2, verbose=0)
+    >>> len(history.history["loss"])
+    2
     """
     method = type(optimizer).apply
     update = jit_compiled(lambda grads: method(optimizer, grads, variables))

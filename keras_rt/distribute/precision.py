@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
 import keras
 
 POLICIES = {"off": "float32", "mixed_float16": "mixed_float16", "mixed_bfloat16": "mixed_bfloat16"}
@@ -24,3 +28,26 @@ def set_mixed_precision(name: str = "off") -> str:
         )
     keras.mixed_precision.set_global_policy(POLICIES[name])
     return POLICIES[name]
+
+
+@contextlib.contextmanager
+def dtype_policy(policy: Any) -> Iterator[None]:
+    """Sets Keras's global dtype policy inside the block, restores it after.
+
+    Args:
+        policy: a policy name (e.g. `"mixed_bfloat16"`) or a `keras.DTypePolicy`.
+
+    Example:
+
+    >>> with dtype_policy("mixed_bfloat16"):
+    ...     keras.layers.Dense(2).compute_dtype
+    'bfloat16'
+    >>> keras.mixed_precision.global_policy().name
+    'float32'
+    """
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

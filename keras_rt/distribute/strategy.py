@@ -119,7 +119,9 @@ def make_strategy(name: str = "default") -> tf.distribute.Strategy:
 
     >>> strategy = make_strategy("mirrored")
     >>> with strategy.scope():
-    ...     model = build_model()
+    ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> strategy.num_replicas_in_sync  # one replica per GPU; on a machine without one, 1
+    1
     """
     if name not in STRATEGIES:
         raise ValueError(

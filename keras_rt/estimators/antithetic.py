@@ -51,7 +51,11 @@ def antithetic_uniform(
 
     Example:
 
-    >>> u = antithetic_uniform(4, seed=0)  # u[2] == 1 - u[0], u[3] == 1 - u[1]
+    >>> u = antithetic_uniform(4, seed=0)
+    >>> u.shape
+    TensorShape([4])
+    >>> bool(np.allclose(u[2:], 1.0 - u[:2]))  # u[2] == 1 - u[0], u[3] == 1 - u[1]
+    True
     """
     with tf.name_scope("antithetic_uniform"):
         num_samples = check_num_samples(num_samples)

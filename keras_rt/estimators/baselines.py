@@ -33,14 +33,13 @@ from typing import Any
 import tensorflow as tf
 
 from keras_rt.api_export import keras_rt_export
+from keras_rt.ops.validation import check_int, check_number
 
 
 def _check_at_least_two(num_samples: int | None, what: str) -> None:
-    if num_samples is not None and num_samples < 2:
-        raise ValueError(
-            f"{what} needs num_samples >= 2 (each sample's baseline is computed "
-            f"from the other samples); Received: num_samples={num_samples}"
-        )
+    if num_samples is not None:
+        why = f" for {what} (each sample's baseline is computed from the other samples)"
+        check_int("num_samples", num_samples, minimum=2, why=why)
 
 
 @keras_rt_export()
@@ -58,7 +57,8 @@ def leave_one_out_baseline(values: tf.Tensor) -> tf.Tensor:
 
     Example:
 
-    >>> leave_one_out_baseline(tf.constant([1.0, 2.0, 3.0]))  # [2.5, 2.0, 1.5]
+    >>> leave_one_out_baseline(tf.constant([1.0, 2.0, 3.0])).numpy()
+    array([2.5, 2. , 1.5], dtype=float32)
     """
     with tf.name_scope("leave_one_out_baseline"):
         values = tf.convert_to_tensor(values)
@@ -98,7 +98,9 @@ def optimal_constant_baseline(
 
     >>> x = tf.constant([1.0, 2.5, 3.0, 0.5])           # samples of N(theta=2, 1)
     >>> values, scores = x**2, [tf.reshape(x - 2.0, [4, 1])]
-    >>> [b] = optimal_constant_baseline(values, scores)  # shape [4, 1]
+    >>> [b] = optimal_constant_baseline(values, scores)
+    >>> b.shape
+    TensorShape([4, 1])
     """
     with tf.name_scope("optimal_constant_baseline"):
         values = tf.convert_to_tensor(values)
@@ -136,8 +138,14 @@ class MovingAverageBaseline(tf.Module):
 
     Example:
 
+    >>> import tensorflow_probability as tfp
+    >>> tfd = tfp.distributions
+    >>> from keras_rt.estimators import score_function
     >>> baseline = MovingAverageBaseline(decay=0.9)
-    >>> grads = score_function(f, dist_fn, params, 100, seed=0, baseline=baseline)
+    >>> grads = score_function(lambda x: x**2, lambda m: tfd.Normal(m, 1.0),
+    ...                        [tf.constant(2.0)], 100, seed=0, baseline=baseline)
+    >>> round(float(baseline.value), 2)  # 0.9 * 0 + 0.1 * mean f(x); E[x**2] = 5
+    0.47
     """
 
     def __init__(
@@ -148,10 +156,8 @@ class MovingAverageBaseline(tf.Module):
         name: str = "moving_average_baseline",
     ):
         super().__init__(name=name)
-        if not 0.0 <= float(decay) < 1.0:
-            raise ValueError(f"decay must be in [0, 1); Received: decay={decay}")
-        self.decay = float(decay)
-        self.initial_value = float(initial_value)
+        self.decay = check_number("decay", decay, minimum=0, below=1)
+        self.initial_value = check_number("initial_value", initial_value)
         self._dtype = tf.as_dtype(dtype)
         self.value = tf.Variable(
             self.initial_value, dtype=self._dtype, trainable=False, name="value"

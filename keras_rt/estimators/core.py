@@ -38,6 +38,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from keras_rt.api_export import keras_rt_export
+from keras_rt.ops.validation import check_int
 
 tfd = tfp.distributions
 
@@ -93,19 +94,23 @@ def check_params(original: Any, params: Sequence[tf.Tensor]) -> None:
 
 
 def check_num_samples(num_samples: int, minimum: int = 1, why: str = "") -> int:
-    """Validates the static sample count."""
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int):
-        try:
-            num_samples = int(num_samples)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"num_samples must be an integer; Received: num_samples={num_samples!r}"
-            ) from None
-    if num_samples < minimum:
-        raise ValueError(
-            f"num_samples must be >= {minimum}{why}; Received: num_samples={num_samples}"
-        )
-    return num_samples
+    """Returns the static sample count as an `int`, or raises `ValueError` unless it is >= `minimum`.
+
+    Args:
+        num_samples: the sample count (a Python or NumPy integer).
+        minimum: the smallest valid count. Defaults to `1`.
+        why: text appended to the requirement in the message, e.g.
+            `" with baseline='rloo'"`. Defaults to `""`.
+
+    Returns:
+        `int(num_samples)`.
+
+    Example:
+
+    >>> check_num_samples(8)
+    8
+    """
+    return check_int("num_samples", num_samples, minimum=minimum, why=why)
 
 
 def build_distribution(
@@ -217,9 +222,12 @@ def average_gradient(
 
     Example:
 
+    >>> from keras_rt.estimators import pathwise
     >>> grads = average_gradient(
     ...     pathwise, lambda x: x**2, lambda m: tfd.Normal(m, 1.0),
     ...     [tf.constant(2.0)], 1000, seed=1)
+    >>> round(float(grads[0]), 2)  # d/dtheta E[x^2] = 2 * theta = 4
+    3.96
     """
     with tf.name_scope("average_gradient"):
         per_sample = estimator(f, dist_fn, params, num_samples, **options)

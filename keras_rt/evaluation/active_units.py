@@ -24,7 +24,11 @@ def active_units(model, x, *, threshold: float = 0.01, batch_size: int = 512) ->
 
     Example:
 
-    >>> active_units(model, x_test)
+    >>> from keras_rt.zoo import MLPVAE
+    >>> model = MLPVAE(input_shape=(8,), latent_dim=2, hidden_units=(8,), seed=0)
+    >>> x = np.random.default_rng(0).uniform(size=(64, 8)).astype("float32")
+    >>> active_units(model, x)  # of latent_dim=2
+    2
     """
     first = x["x"] if isinstance(x, dict) else x
     n = len(first)

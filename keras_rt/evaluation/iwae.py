@@ -16,14 +16,10 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from keras_rt.ops.validation import check_int
+
 # Chunk size: about this many decoded values in memory at once.
 DECODED_VALUES_PER_CHUNK = 2**23
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
-    return value
 
 
 def importance_weighted_log_likelihood(
@@ -48,7 +44,8 @@ def importance_weighted_log_likelihood(
     Returns:
         float32 tensor `(batch,)`.
     """
-    num_samples = _check_positive_int("num_samples", num_samples)
+    num_samples = check_int("num_samples", num_samples)
+    chunk_size = check_int("chunk_size", chunk_size, allow_none=True)
     x = tf.nest.map_structure(tf.convert_to_tensor, x)
     images = tf.nest.flatten(x)[0]
     batch = int(images.shape[0])
@@ -87,7 +84,8 @@ def evaluate_iwae(
         `{"iwae_log_likelihood": mean bound (nats), "iwae_k": k, "examples": n,
         "iwae_std_error": standard error of the mean}`.
     """
-    num_samples = _check_positive_int("num_samples", num_samples)
+    num_samples = check_int("num_samples", num_samples)
+    max_examples = check_int("max_examples", max_examples, allow_none=True)
     chunks: list[np.ndarray] = []
     seen = 0
     bar = None
@@ -159,7 +157,17 @@ def paired_iwae_difference(
 
     Example:
 
-    >>> paired_iwae_difference(iwae_model, vae_model, x_test[:200], num_samples=5000)
+    Two (untrained) models scored with k=10 on 32 examples:
+
+    >>> from keras_rt.zoo import MLPVAE
+    >>> model_a = MLPVAE(input_shape=(8,), latent_dim=2, hidden_units=(8,), seed=0)
+    >>> model_b = MLPVAE(input_shape=(8,), latent_dim=2, hidden_units=(8,), seed=1)
+    >>> x = np.random.default_rng(0).uniform(size=(32, 8)).astype("float32")
+    >>> result = paired_iwae_difference(model_a, model_b, x, num_samples=10, batch_size=16)
+    >>> sorted(result)
+    ['difference', 'difference_std_error', 'examples', 'iwae_k', 'nll_a', 'nll_b']
+    >>> result["examples"], result["iwae_k"]
+    (32, 10)
     """
     first = x["x"] if isinstance(x, dict) else x
     n = len(first)

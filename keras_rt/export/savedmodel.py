@@ -49,7 +49,12 @@ def export_model(
 
     Example:
 
-    >>> path = export_model(model, "saved_models", "mlp_vae")   # saved_models/mlp_vae/1
+    >>> from keras_rt.zoo import MLPVAE
+    >>> model = MLPVAE(input_shape=(8,), latent_dim=2, hidden_units=(8,), seed=0)
+    >>> export_model(model, "saved_models", "mlp_vae")
+    'saved_models/mlp_vae/1'
+    >>> existing_versions("saved_models/mlp_vae")  # the next export writes version 2
+    [1]
     """
     if not name or os.sep in name or name in (".", ".."):
         raise ValueError(f"`name` must be a plain folder name. Received: name={name!r}")

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
-import keras
-from keras import ops
-
 from keras_rt.api_export import keras_rt_export
+from keras_rt.layers.base_kl import BaseKL
+from keras_rt.ops.kl import categorical_kl_to_uniform
 from keras_rt.ops.validation import check_float_dtype
 
 
-def categorical_kl_to_uniform(logits):
-    """KL(Categorical(logits) || Uniform(K)) per example, summed over all categorical variables.
-
-    KL = sum_v sum_k q_vk (log q_vk + log K), with `q = softmax(logits)` on the last axis.
-
-    Args:
-        logits: `(batch, ..., K)`.
-
-    Returns:
-        float32 tensor `(batch,)`.
-    """
-    logits = ops.cast(logits, "float32")
-    num_classes = logits.shape[-1]
-    log_q = ops.log_softmax(logits, axis=-1)
-    terms = ops.exp(log_q) * (log_q + math.log(num_classes))
-    return ops.sum(ops.reshape(terms, (ops.shape(terms)[0], -1)), axis=-1)
-
-
 @keras_rt_export()
-class CategoricalKL(keras.layers.Layer):
+class CategoricalKL(BaseKL):
     """Adds `weight * KL(q(z|x) || Uniform)` for categorical latents; passes logits through.
 
     The counterpart of `GaussianKL` for `GumbelSoftmaxSampling` latents: same
@@ -51,24 +30,16 @@ class CategoricalKL(keras.layers.Layer):
 
     Example:
 
+    >>> from keras_rt.layers import GumbelSoftmaxSampling
+    >>> logits = keras.Input((20, 10))
     >>> logits = CategoricalKL()(logits)
     >>> y = GumbelSoftmaxSampling(temperature=1.0)(logits)
+    >>> y.shape
+    (None, 20, 10)
     """
 
     def __init__(self, weight: float = 1.0, metric_name: str | None = "kl", **kwargs):
-        super().__init__(**kwargs)
-        if not (isinstance(weight, (int, float)) and weight >= 0):
-            raise ValueError(f"`weight` must be a number >= 0. Received: weight={weight!r}")
-        self.weight = float(weight)
-        self.metric_name = metric_name
-        self.kl_weight = self.add_weight(
-            shape=(),
-            initializer=keras.initializers.Constant(self.weight),
-            trainable=False,
-            name="kl_weight",
-            dtype="float32",
-        )
-        self.kl_tracker = keras.metrics.Mean(name=metric_name) if metric_name else None
+        super().__init__(weight=weight, metric_name=metric_name, **kwargs)
 
     def build(self, input_shape):
         if len(input_shape) < 2 or (input_shape[-1] is not None and int(input_shape[-1]) < 2):
@@ -78,18 +49,7 @@ class CategoricalKL(keras.layers.Layer):
             )
         self.built = True
 
-    def call(self, inputs):
+    def kl_per_example(self, inputs):
+        """The unweighted KL of each example (float32, summed over categorical variables)."""
         check_float_dtype("logits", inputs)
-        kl = categorical_kl_to_uniform(inputs)
-        self.add_loss(self.kl_weight * ops.mean(kl))
-        if self.kl_tracker is not None:
-            self.kl_tracker.update_state(kl)
-        return inputs
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"weight": self.weight, "metric_name": self.metric_name})
-        return config
+        return categorical_kl_to_uniform(inputs)

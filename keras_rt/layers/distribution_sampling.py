@@ -11,8 +11,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.layers.sampling import _check_num_samples
-from keras_rt.ops.validation import check_float_dtype, check_same_shape
+from keras_rt.ops.validation import check_float_dtype, check_int, check_same_shape
 
 tfd = tfp.distributions
 
@@ -126,6 +125,8 @@ class DistributionSampling(keras.layers.Layer):
     >>> h = keras.layers.Dense(16, activation="relu")(keras.Input((4,)))
     >>> rate_params = [keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)]
     >>> z = DistributionSampling("gamma", seed=0)(rate_params)
+    >>> z.shape
+    (None, 2)
 
     References:
         - [Figurnov et al., 2018, Implicit Reparameterization Gradients](https://arxiv.org/abs/1805.08498)
@@ -140,10 +141,9 @@ class DistributionSampling(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self._family = get_family(family)
-        _check_num_samples(num_samples)
         self.family = str(family).lower()
         self.seed = seed
-        self.num_samples = num_samples
+        self.num_samples = check_int("num_samples", num_samples, allow_none=True)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _as_list(self, inputs):

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import keras
+import math
+
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.layers.mvn_sampling import MultivariateNormalTriLSampling
+from keras_rt.layers.base_kl import BaseKL
+from keras_rt.ops.gaussian import check_scale_params_shape, fill_scale_tril
 from keras_rt.ops.kl import diagonal_gaussian_kl, tril_gaussian_kl
-from keras_rt.ops.validation import check_float_dtype, check_same_shape
+from keras_rt.ops.validation import (
+    check_choice,
+    check_float_dtype,
+    check_number,
+    check_same_shape,
+)
 
 COVARIANCES = ("diagonal", "full")
+ESTIMATORS = ("analytic", "stl")
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @keras_rt_export()
-class GaussianKL(keras.layers.Layer):
+class GaussianKL(BaseKL):
     """Adds `weight * KL(q(z|x) || N(0, I))` to the model's losses; passes inputs through.
 
     Place it on the posterior parameters, before the sampler:
@@ -44,17 +53,31 @@ class GaussianKL(keras.layers.Layer):
             `MultivariateNormalTriLSampling`, with `diag_shift`).
         diag_shift: the `diag_shift` of the matching full-covariance sampler.
         metric_name: name of the tracked unweighted-KL metric, or `None`.
+        estimator: how the loss term estimates the KL. `"analytic"` (default):
+            the closed form. `"stl"` ("sticking the landing", Roeder et al.,
+            2017): the one-sample Monte Carlo estimate
+            `log q(z) - log p(z)` at the sampled `z`, with the posterior's
+            parameters stopped inside `log q`, which drops the score term
+            (zero in expectation) from the gradient; then place the layer
+            after the sampler and call it on `[z_mean, z_log_var, z]`. The
+            tracked metric stays the closed-form KL.
         **kwargs: base layer keyword arguments.
 
     Call arguments:
-        inputs: list `[z_mean, z_log_var]` (or `[mean, scale_params]`).
+        inputs: list `[z_mean, z_log_var]` (or `[mean, scale_params]`), and
+            the sample `z` as a third entry with `estimator="stl"`.
 
     Output shape:
         The inputs, unchanged.
 
     Example:
 
-    >>> z_mean, z_log_var = GaussianKL(weight=0.5)([z_mean, z_log_var])
+    >>> kl = GaussianKL(weight=0.5)
+    >>> z_mean, z_log_var = kl([np.ones((2, 3), "float32"), np.zeros((2, 3), "float32")])
+    >>> z_mean.shape  # the inputs pass through unchanged
+    TensorShape([2, 3])
+    >>> float(kl.losses[0])  # 0.5 * KL(N(1, 1) || N(0, 1)) summed over 3 dimensions
+    0.75
     """
 
     def __init__(
@@ -64,87 +87,85 @@ class GaussianKL(keras.layers.Layer):
         covariance: str = "diagonal",
         diag_shift: float = 1e-5,
         metric_name: str | None = "kl",
+        estimator: str = "analytic",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if not (isinstance(weight, (int, float)) and weight >= 0):
-            raise ValueError(f"`weight` must be a number >= 0. Received: weight={weight!r}")
-        if not (isinstance(free_bits, (int, float)) and free_bits >= 0):
-            raise ValueError(
-                f"`free_bits` must be a number >= 0. Received: free_bits={free_bits!r}"
-            )
-        if covariance not in COVARIANCES:
-            raise ValueError(
-                f"`covariance` must be one of {COVARIANCES}. Received: covariance={covariance!r}"
-            )
+        check_choice("covariance", covariance, COVARIANCES)
+        self.estimator = check_choice("estimator", estimator, ESTIMATORS)
         if covariance == "full" and free_bits:
             raise ValueError(
                 "`free_bits` is defined per latent dimension and needs covariance='diagonal'. "
                 f"Received: free_bits={free_bits!r}, covariance={covariance!r}"
             )
-        self.weight = float(weight)
-        self.free_bits = float(free_bits)
+        super().__init__(weight=weight, metric_name=metric_name, free_bits=free_bits, **kwargs)
         self.covariance = covariance
-        self.diag_shift = float(diag_shift)
-        self.metric_name = metric_name
-        self.kl_weight = self.add_weight(
-            shape=(),
-            initializer=keras.initializers.Constant(self.weight),
-            trainable=False,
-            name="kl_weight",
-            dtype="float32",
-        )
-        self.kl_tracker = keras.metrics.Mean(name=metric_name) if metric_name else None
-        if covariance == "full":
-            self._tril = MultivariateNormalTriLSampling(diag_shift=diag_shift, dtype="float32")
+        self.diag_shift = check_number("diag_shift", diag_shift, minimum=0)
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+        count = 3 if self.estimator == "stl" else 2
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != count:
+            what = "[z_mean, z_log_var, z]" if count == 3 else "[z_mean, z_log_var]"
             raise ValueError(
-                "`GaussianKL` must be called on a list of two tensors. "
-                f"Received: input_shape={input_shape!r}"
+                f"`GaussianKL(estimator={self.estimator!r})` must be called on a list of "
+                f"{count} tensors, {what}. Received: input_shape={input_shape!r}"
             )
+        input_shape = input_shape[:2]
         if self.covariance == "diagonal":
             check_same_shape(["z_mean", "z_log_var"], input_shape)
         else:
-            self._tril.build(input_shape)
+            check_scale_params_shape(*input_shape)
         self.built = True
 
     def kl_per_example(self, inputs):
         """The unweighted KL of each example (float32, summed over latent dimensions)."""
-        first, second = inputs
+        first, second = inputs[0], inputs[1]
         check_float_dtype("z_mean", first)
         check_float_dtype("z_log_var" if self.covariance == "diagonal" else "scale_params", second)
         if self.covariance == "diagonal":
             return diagonal_gaussian_kl(first, second)
-        scale = self._tril.scale_tril(ops.cast(second, "float32"))
+        scale = fill_scale_tril(ops.cast(second, "float32"), self.diag_shift)
         return tril_gaussian_kl(first, scale)
 
-    def call(self, inputs):
-        kl = self.kl_per_example(inputs)
-        if self.free_bits > 0:
-            per_dim = diagonal_gaussian_kl(inputs[0], inputs[1], per_dimension=True)
-            batch_axes = tuple(range(len(per_dim.shape) - 1))
-            penalty = ops.sum(ops.maximum(ops.mean(per_dim, axis=batch_axes), self.free_bits))
-        else:
-            penalty = ops.mean(kl)
-        self.add_loss(self.kl_weight * penalty)
-        if self.kl_tracker is not None:
-            self.kl_tracker.update_state(kl)
-        return inputs
+    def kl_per_dimension(self, inputs):
+        """The unweighted KL of each example and latent dimension (diagonal covariance)."""
+        if self.estimator == "stl":
+            return self.sampled_kl_terms(inputs)
+        return diagonal_gaussian_kl(inputs[0], inputs[1], per_dimension=True)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def sampled_kl_terms(self, inputs):
+        """`log q(z) - log p(z)` at the sample, posterior parameters stopped inside `log q`.
+
+        Per latent dimension for a diagonal covariance; per example for a full one.
+        """
+        first, second, z = (ops.cast(t, "float32") for t in inputs)
+        first, second = ops.stop_gradient(first), ops.stop_gradient(second)
+        log_p = -0.5 * ops.square(z) - HALF_LOG_2PI
+        if self.covariance == "diagonal":
+            log_q = -0.5 * (ops.square(z - first) * ops.exp(-second) + second) - HALF_LOG_2PI
+            return log_q - log_p
+        scale = fill_scale_tril(second, self.diag_shift)
+        # L^-1 (z - mean) by a triangular solve; log|det L| from the diagonal.
+        white = ops.squeeze(
+            ops.solve_triangular(scale, ops.expand_dims(z - first, -1), lower=True), -1
+        )
+        log_det = ops.sum(ops.log(ops.diagonal(scale, axis1=-2, axis2=-1)), -1)
+        log_q = ops.sum(-0.5 * ops.square(white) - HALF_LOG_2PI, -1) - log_det
+        return log_q - ops.sum(log_p, -1)
+
+    def kl_penalty(self, inputs, kl):
+        if self.estimator != "stl" or self.free_bits > 0:
+            return super().kl_penalty(inputs, kl)
+        terms = self.sampled_kl_terms(inputs)
+        return ops.mean(terms if self.covariance == "full" else ops.sum(terms, -1))
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "weight": self.weight,
                 "free_bits": self.free_bits,
                 "covariance": self.covariance,
                 "diag_shift": self.diag_shift,
-                "metric_name": self.metric_name,
+                "estimator": self.estimator,
             }
         )
         return config

@@ -6,24 +6,30 @@ import keras
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.ops.validation import check_float_dtype
+from keras_rt.layers.base_sampler import BaseSampler
+from keras_rt.ops.validation import check_bool, check_float_dtype, check_number
 
 
-def check_temperature(temperature) -> float:
-    """Returns `temperature` as a float, or raises `ValueError` unless it is > 0."""
-    try:
-        value = float(temperature)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise ValueError(
-            f"`temperature` must be a finite number > 0. Received: temperature={temperature!r}"
-        )
-    return value
+def check_temperature(temperature, name: str = "temperature") -> float:
+    """Returns `temperature` as a float, or raises `ValueError` unless it is a finite number > 0.
+
+    Args:
+        temperature: the value to check.
+        name: the argument's name, used in the message.
+
+    Returns:
+        `float(temperature)`.
+
+    Example:
+
+    >>> check_temperature(2)
+    2.0
+    """
+    return check_number(name, temperature, above=0)
 
 
 @keras_rt_export()
-class GumbelSoftmaxSampling(keras.layers.Layer):
+class GumbelSoftmaxSampling(BaseSampler):
     """Draws a relaxed one-hot sample from `Categorical(logits)`.
 
     `y = softmax((logits + g) / temperature)` with `g ~ Gumbel(0, 1)` from the
@@ -57,14 +63,19 @@ class GumbelSoftmaxSampling(keras.layers.Layer):
 
     Example:
 
+    >>> h = keras.Input((64,))
     >>> logits = keras.layers.Dense(20 * 10)(h)
     >>> logits = keras.layers.Reshape((20, 10))(logits)
     >>> y = GumbelSoftmaxSampling(temperature=1.0, hard=True, seed=0)(logits)
+    >>> y.shape  # 20 one-hot vectors of 10 categories per example
+    (None, 20, 10)
 
     References:
         - [Jang et al., 2017](https://arxiv.org/abs/1611.01144)
         - [Maddison et al., 2017](https://arxiv.org/abs/1611.00712)
     """
+
+    INFERENCE_MODES = ("sample", "hard", "mode")
 
     def __init__(
         self,
@@ -74,16 +85,10 @@ class GumbelSoftmaxSampling(keras.layers.Layer):
         inference: str = "sample",
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        # One relaxed sample per set of logits: no `num_samples` here.
+        super().__init__(seed=seed, inference=inference, **kwargs)
         self.initial_temperature = check_temperature(temperature)
-        if inference not in ("sample", "hard", "mode"):
-            raise ValueError(
-                f"`inference` must be 'sample', 'hard' or 'mode'. Received: inference={inference!r}"
-            )
-        self.hard = bool(hard)
-        self.seed = seed
-        self.inference = inference
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.hard = check_bool("hard", hard)
         self.temperature = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(self.initial_temperature),
@@ -100,40 +105,37 @@ class GumbelSoftmaxSampling(keras.layers.Layer):
             )
         self.built = True
 
-    def call(self, inputs, training=None):
-        check_float_dtype("logits", inputs)
-        logits = ops.cast(inputs, "float32")
-        num_classes = ops.shape(logits)[-1]
-        if self.inference == "mode" and not training:
-            hard = ops.one_hot(ops.argmax(logits, axis=-1), num_classes, dtype="float32")
-            return ops.cast(hard, self.compute_dtype)
-        # Gumbel(0, 1) noise by inverse CDF, drawn in float32 for accuracy.
+    def gumbel_noise(self, shape):
+        """Draws `Gumbel(0, 1)` noise of `shape` by inverse CDF, in float32 for accuracy."""
         tiny = 1e-20
         uniform = keras.random.uniform(
-            ops.shape(logits), minval=tiny, maxval=1.0, dtype="float32", seed=self.seed_generator
+            shape, minval=tiny, maxval=1.0, dtype="float32", seed=self.seed_generator
         )
-        gumbel = -ops.log(-ops.log(uniform))
-        if self.inference == "hard" and not training:
-            # argmax(logits + Gumbel noise) is an exact categorical sample
-            hard = ops.one_hot(ops.argmax(logits + gumbel, axis=-1), num_classes, dtype="float32")
-            return ops.cast(hard, self.compute_dtype)
-        y = ops.softmax((logits + gumbel) / self.temperature, axis=-1)
+        return -ops.log(-ops.log(uniform))
+
+    def parameters(self, inputs):
+        check_float_dtype("logits", inputs)
+        return ops.cast(inputs, "float32")
+
+    def _one_hot_argmax(self, scores):
+        hard = ops.one_hot(ops.argmax(scores, axis=-1), ops.shape(scores)[-1], dtype="float32")
+        return ops.cast(hard, self.compute_dtype)
+
+    def infer(self, logits):
+        if self.inference == "mode":
+            return self._one_hot_argmax(logits)
+        # inference="hard": argmax(logits + Gumbel noise) is an exact categorical sample
+        return self._one_hot_argmax(logits + self.gumbel_noise(ops.shape(logits)))
+
+    def draw(self, logits):
+        y = ops.softmax((logits + self.gumbel_noise(ops.shape(logits))) / self.temperature, axis=-1)
         if self.hard:
+            num_classes = ops.shape(logits)[-1]
             y_hard = ops.one_hot(ops.argmax(y, axis=-1), num_classes, dtype="float32")
             y = ops.stop_gradient(y_hard - y) + y
         return ops.cast(y, self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "temperature": self.initial_temperature,
-                "hard": self.hard,
-                "seed": self.seed,
-                "inference": self.inference,
-            }
-        )
+        config.update({"temperature": self.initial_temperature, "hard": self.hard})
         return config

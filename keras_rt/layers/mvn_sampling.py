@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import math
-
-import keras
 import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.layers.sampling import _check_inference, _check_num_samples, add_sample_axis
-from keras_rt.ops.validation import check_float_dtype
+from keras_rt.layers.base_sampler import BaseSampler
+from keras_rt.ops.gaussian import (
+    check_scale_params_shape,
+    fill_scale_tril,
+    latent_dim_for,
+    num_scale_params,
+)
+from keras_rt.ops.noise import NOISE_TYPES as GAUSSIAN_NOISE_TYPES
+from keras_rt.ops.validation import check_float_dtype, check_number
 
-tfb = tfp.bijectors
-
-
-def num_scale_params(latent_dim: int) -> int:
-    """Number of free entries of a `d x d` lower-triangular matrix: `d (d + 1) / 2`."""
-    return latent_dim * (latent_dim + 1) // 2
-
-
-def latent_dim_for(num_params: int) -> int | None:
-    """Inverse of `num_scale_params`, or None when `num_params` is not triangular."""
-    d = int((math.isqrt(8 * num_params + 1) - 1) // 2)
-    return d if num_scale_params(d) == num_params else None
+# `num_scale_params` and `latent_dim_for` live in `keras_rt.ops.gaussian`;
+# they stay importable from here.
+__all__ = ["MultivariateNormalTriLSampling", "latent_dim_for", "num_scale_params"]
 
 
 @keras_rt_export()
-class MultivariateNormalTriLSampling(keras.layers.Layer):
+class MultivariateNormalTriLSampling(BaseSampler):
     """Draws `z ~ N(mean, L L^T)` as `z = mean + L @ eps`, `eps ~ N(0, I)`.
 
     The `d (d + 1) / 2` unconstrained `scale_params` are mapped to the
@@ -46,6 +40,19 @@ class MultivariateNormalTriLSampling(keras.layers.Layer):
             integer `k >= 1` for `(batch, k, d)`.
         inference: `"sample"` (default) or `"mean"` when not training.
         diag_shift: small positive constant added to the diagonal of `L`.
+        noise: the joint law of the noise `eps`, each draw exactly
+            `N(0, I)`: `"normal"` (default) for independent draws;
+            `"antithetic"` for pairs `eps, -eps` along the sample axis when
+            `num_samples` is set (then it must be even: sample `j` pairs with
+            sample `j + num_samples / 2`), else along the batch (example `i`
+            with example `i + ceil(batch / 2)`; with an odd batch, example
+            `ceil(batch / 2) - 1` is an unpaired ordinary draw); `"qmc"` for
+            randomized quasi-Monte Carlo: the `num_samples` samples of each
+            example (or, without `num_samples`, the batch) are one scrambled
+            Sobol point set over the latent dimensions, freshly randomized on
+            every call, pushed through the normal inverse CDF. QMC supports
+            up to 21200 latent dimensions per draw (`d`); more raise a
+            `ValueError` when the layer is built.
         **kwargs: base layer keyword arguments.
 
     Call arguments:
@@ -57,10 +64,19 @@ class MultivariateNormalTriLSampling(keras.layers.Layer):
 
     Example:
 
+    >>> h = keras.Input((16,))
     >>> mean = keras.layers.Dense(3)(h)
     >>> scale_params = keras.layers.Dense(6)(h)   # 3 * 4 / 2
     >>> z = MultivariateNormalTriLSampling(seed=1)([mean, scale_params])
+    >>> z.shape
+    (None, 3)
+    >>> layer = MultivariateNormalTriLSampling(seed=1, num_samples=8, noise="qmc")
+    >>> layer([np.zeros((2, 3), "float32"), np.zeros((2, 6), "float32")]).shape
+    TensorShape([2, 8, 3])
     """
+
+    INFERENCE_MODES = ("sample", "mean")
+    NOISE_TYPES = GAUSSIAN_NOISE_TYPES
 
     def __init__(
         self,
@@ -68,18 +84,13 @@ class MultivariateNormalTriLSampling(keras.layers.Layer):
         num_samples: int | None = None,
         inference: str = "sample",
         diag_shift: float = 1e-5,
+        noise: str = "normal",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        _check_num_samples(num_samples)
-        _check_inference(inference)
-        if not diag_shift >= 0:
-            raise ValueError(f"`diag_shift` must be >= 0. Received: diag_shift={diag_shift!r}")
-        self.seed = seed
-        self.num_samples = num_samples
-        self.inference = inference
-        self.diag_shift = float(diag_shift)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        super().__init__(
+            seed=seed, num_samples=num_samples, inference=inference, noise=noise, **kwargs
+        )
+        self.diag_shift = check_number("diag_shift", diag_shift, minimum=0)
 
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
@@ -87,63 +98,41 @@ class MultivariateNormalTriLSampling(keras.layers.Layer):
                 "`MultivariateNormalTriLSampling` must be called on a list "
                 f"[mean, scale_params]. Received: input_shape={input_shape!r}"
             )
-        mean_shape, params_shape = input_shape
-        d, p = mean_shape[-1], params_shape[-1]
-        if d is None or p is None or num_scale_params(int(d)) != int(p):
-            raise ValueError(
-                "`scale_params` must have d * (d + 1) / 2 entries for a mean of size d "
-                f"(d={d} needs {None if d is None else num_scale_params(int(d))}). "
-                f"Received: mean.shape={tuple(mean_shape)}, "
-                f"scale_params.shape={tuple(params_shape)}"
-            )
+        check_scale_params_shape(*input_shape)
+        self.check_noise_shape(self.event_shape(input_shape))
         self.built = True
 
     def scale_tril(self, scale_params):
         """Maps unconstrained parameters `(..., d(d+1)/2)` to `L` of shape `(..., d, d)`.
 
-        The same map as `tfb.FillScaleTriL(diag_bijector=tfb.Softplus(),
-        diag_shift=diag_shift)`, written with `tfb.FillTriangular` and
-        `tfb.Softplus` on the diagonal so that its gradient also compiles
-        under XLA (FillScaleTriL's does not).
+        `keras_rt.ops.fill_scale_tril` with this layer's `diag_shift`: the
+        same map as `tfb.FillScaleTriL(diag_bijector=tfb.Softplus(),
+        diag_shift=diag_shift)`, in a form whose gradient compiles under XLA.
         """
-        lower = tfb.FillTriangular().forward(scale_params)
-        raw_diagonal = tf.linalg.diag_part(lower)
-        diagonal = tfb.Softplus().forward(raw_diagonal) + self.diag_shift
-        # `lower + diag(new - old)` rather than `set_diag`, whose gradient XLA
-        # cannot compile with an unknown batch size.
-        return lower + tf.linalg.diag(diagonal - raw_diagonal)
+        return fill_scale_tril(scale_params, self.diag_shift)
 
-    def call(self, inputs, training=None):
+    def parameters(self, inputs):
         mean, scale_params = inputs
         check_float_dtype("mean", mean)
         check_float_dtype("scale_params", scale_params)
-        if self.inference == "mean" and not training:
-            return mean if self.num_samples is None else add_sample_axis(mean, self.num_samples)
-        scale = self.scale_tril(scale_params)
-        if self.num_samples is not None:
-            mean = ops.expand_dims(mean, 1)
-            scale = ops.expand_dims(scale, 1)
-            shape = list(ops.shape(mean))
-            shape[1] = self.num_samples
-        else:
-            shape = ops.shape(mean)
-        eps = keras.random.normal(shape, dtype=self.compute_dtype, seed=self.seed_generator)
-        return mean + tf.linalg.matvec(scale, eps)
+        return mean, scale_params
 
-    def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape[0])
-        if self.num_samples is None:
-            return shape
-        return (shape[0], self.num_samples) + shape[1:]
+    def draw(self, params):
+        mean, scale_params = params
+        scale = self.expand_for_samples(self.scale_tril(scale_params))
+        eps = self.standard_normal(self.sample_shape(ops.shape(mean)))
+        return self.expand_for_samples(mean) + tf.linalg.matvec(scale, eps)
+
+    def infer(self, params):
+        # inference="mean"
+        return self.repeat_for_samples(params[0])
+
+    def event_shape(self, input_shape):
+        return tuple(input_shape[0])
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "seed": self.seed,
-                "num_samples": self.num_samples,
-                "inference": self.inference,
-                "diag_shift": self.diag_shift,
-            }
+            {"num_samples": self.num_samples, "noise": self.noise, "diag_shift": self.diag_shift}
         )
         return config

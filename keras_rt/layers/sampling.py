@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import keras
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
+from keras_rt.layers.base_sampler import BaseSampler
+from keras_rt.ops import gaussian
+from keras_rt.ops.noise import NOISE_TYPES as GAUSSIAN_NOISE_TYPES
 from keras_rt.ops.validation import check_float_dtype, check_same_shape
-
-INFERENCE_MODES = ("sample", "mean")
-
-
-def _check_num_samples(num_samples) -> None:
-    if num_samples is not None and (
-        isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1
-    ):
-        raise ValueError(
-            "`num_samples` must be None (one sample, no sample axis) or an integer >= 1. "
-            f"Received: num_samples={num_samples!r}"
-        )
-
-
-def _check_inference(inference) -> None:
-    if inference not in INFERENCE_MODES:
-        raise ValueError(
-            f"`inference` must be one of {INFERENCE_MODES}. Received: inference={inference!r}"
-        )
 
 
 def _is_single_shape(input_shape) -> bool:
     return not input_shape or not isinstance(input_shape[0], (list, tuple))
 
 
-def add_sample_axis(tensor, num_samples):
-    """Inserts a sample axis at position 1 and repeats `tensor` along it."""
-    return ops.repeat(ops.expand_dims(tensor, 1), num_samples, axis=1)
-
-
 @keras_rt_export()
-class Sampling(keras.layers.Layer):
+class Sampling(BaseSampler):
     """Draws `z ~ N(z_mean, diag(exp(z_log_var)))` with the reparameterization trick.
 
     `z = z_mean + exp(0.5 * z_log_var) * eps` with `eps ~ N(0, I)` drawn from
@@ -61,6 +39,19 @@ class Sampling(keras.layers.Layer):
             (default) keeps drawing; `"mean"` returns `z_mean` (repeated
             along the sample axis when `num_samples` is set).
         log_var_range: `(low, high)` clamp for `z_log_var`, or `None`.
+        noise: the joint law of the noise `eps`, each draw exactly
+            `N(0, I)`: `"normal"` (default) for independent draws;
+            `"antithetic"` for pairs `eps, -eps` along the sample axis when
+            `num_samples` is set (then it must be even: sample `j` pairs with
+            sample `j + num_samples / 2`), else along the batch (example `i`
+            with example `i + ceil(batch / 2)`; with an odd batch, example
+            `ceil(batch / 2) - 1` is an unpaired ordinary draw); `"qmc"` for
+            randomized quasi-Monte Carlo: the `num_samples` samples of each
+            example (or, without `num_samples`, the batch) are one scrambled
+            Sobol point set over the latent dimensions, freshly randomized on
+            every call, pushed through the normal inverse CDF. QMC supports
+            up to 21200 latent dimensions per draw (`prod(shape[1:])` of
+            `z_mean`); more raise a `ValueError` when the layer is built.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -81,10 +72,27 @@ class Sampling(keras.layers.Layer):
     >>> h = keras.layers.Dense(256, activation="relu")(x)
     >>> z_mean, z_log_var = keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)
     >>> z = Sampling(seed=42)([z_mean, z_log_var])
+    >>> z.shape
+    (None, 2)
+
+    Antithetic pairs along the sample axis, and randomized-QMC noise:
+
+    >>> zeros = np.zeros((2, 3), "float32")
+    >>> z = Sampling(seed=0, num_samples=4, noise="antithetic")([zeros, zeros])
+    >>> bool(np.allclose(z[:, 2:], -z[:, :2]))  # sample j + 2 mirrors sample j
+    True
+    >>> eps = Sampling(seed=0, noise="qmc")([np.zeros((1024, 2), "float32")] * 2)
+    >>> bool(np.all(np.abs(np.mean(eps, axis=0)) < 0.01))  # i.i.d. noise: ~0.03
+    True
 
     References:
         - [Kingma & Welling, 2014](https://arxiv.org/abs/1312.6114)
+        - [Buchholz, Wenzel & Mandt, 2018](https://arxiv.org/abs/1807.01604)
+          (quasi-Monte Carlo variational inference)
     """
+
+    INFERENCE_MODES = ("sample", "mean")
+    NOISE_TYPES = GAUSSIAN_NOISE_TYPES
 
     def __init__(
         self,
@@ -92,11 +100,12 @@ class Sampling(keras.layers.Layer):
         num_samples: int | None = None,
         inference: str = "sample",
         log_var_range: tuple[float, float] | None = (-20.0, 20.0),
+        noise: str = "normal",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        _check_num_samples(num_samples)
-        _check_inference(inference)
+        super().__init__(
+            seed=seed, num_samples=num_samples, inference=inference, noise=noise, **kwargs
+        )
         if log_var_range is not None:
             bounds = tuple(float(v) for v in log_var_range)
             if len(bounds) != 2 or not bounds[0] < bounds[1]:
@@ -105,11 +114,7 @@ class Sampling(keras.layers.Layer):
                     f"Received: log_var_range={bounds!r}"
                 )
             log_var_range = (bounds[0], bounds[1])
-        self.seed = seed
-        self.num_samples = num_samples
-        self.inference = inference
         self.log_var_range = log_var_range
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = False
 
     def build(self, input_shape):
@@ -128,55 +133,44 @@ class Sampling(keras.layers.Layer):
             )
         else:
             check_same_shape(["z_mean", "z_log_var"], input_shape)
+        self.check_noise_shape(self.event_shape(input_shape))
         self.built = True
 
     def clamp_log_var(self, z_log_var):
         """Clamps finite values of `z_log_var` to `log_var_range`; NaN/inf pass through."""
-        if self.log_var_range is None:
-            return z_log_var
-        low, high = self.log_var_range
-        clipped = ops.clip(z_log_var, low, high)
-        return ops.where(ops.isfinite(z_log_var), clipped, z_log_var)
+        return gaussian.clamp_log_var(z_log_var, self.log_var_range)
 
-    def call(self, inputs, training=None):
+    def parameters(self, inputs):
         if isinstance(inputs, (list, tuple)):
             z_mean, z_log_var = inputs
         else:
             z_mean, z_log_var = ops.split(inputs, 2, axis=-1)
         check_float_dtype("z_mean", z_mean)
         check_float_dtype("z_log_var", z_log_var)
-        if self.inference == "mean" and not training:
-            if self.num_samples is None:
-                return z_mean
-            return add_sample_axis(z_mean, self.num_samples)
-        std = ops.exp(0.5 * self.clamp_log_var(z_log_var))
-        if self.num_samples is not None:
-            z_mean = ops.expand_dims(z_mean, 1)
-            std = ops.expand_dims(std, 1)
-            shape = list(ops.shape(z_mean))
-            shape[1] = self.num_samples
-        else:
-            shape = ops.shape(z_mean)
-        eps = keras.random.normal(shape, dtype=self.compute_dtype, seed=self.seed_generator)
-        return z_mean + std * eps
+        return z_mean, z_log_var
 
-    def compute_output_shape(self, input_shape):
+    def draw(self, params):
+        z_mean, z_log_var = params
+        std = ops.exp(0.5 * self.clamp_log_var(z_log_var))
+        eps = self.standard_normal(self.sample_shape(ops.shape(z_mean)))
+        return self.expand_for_samples(z_mean) + self.expand_for_samples(std) * eps
+
+    def infer(self, params):
+        # inference="mean"
+        return self.repeat_for_samples(params[0])
+
+    def event_shape(self, input_shape):
         if _is_single_shape(input_shape):
             last = input_shape[-1]
-            shape = tuple(input_shape[:-1]) + (None if last is None else int(last) // 2,)
-        else:
-            shape = tuple(input_shape[0])
-        if self.num_samples is None:
-            return shape
-        return (shape[0], self.num_samples) + shape[1:]
+            return tuple(input_shape[:-1]) + (None if last is None else int(last) // 2,)
+        return tuple(input_shape[0])
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "seed": self.seed,
                 "num_samples": self.num_samples,
-                "inference": self.inference,
+                "noise": self.noise,
                 "log_var_range": self.log_var_range,
             }
         )

@@ -1,11 +1,30 @@
-"""Pure tensor functions shared by layers, estimators and zoo models."""
+"""Pure tensor functions shared by layers, estimators and zoo models.
 
-from keras_rt.ops.kl import diagonal_gaussian_kl, tril_gaussian_kl
-from keras_rt.ops.validation import check_float_dtype, check_same_shape
+Names are imported on first use (`keras_rt.lazy`): `keras_rt.ops.validation`
+imports without TensorFlow, so configs and `--help` stay light.
+"""
 
-__all__ = [
-    "check_float_dtype",
-    "check_same_shape",
-    "diagonal_gaussian_kl",
-    "tril_gaussian_kl",
-]
+from keras_rt.lazy import lazy_exports
+
+_EXPORTS = {
+    "check_scale_params_shape": "gaussian",
+    "clamp_log_var": "gaussian",
+    "fill_scale_tril": "gaussian",
+    "latent_dim_for": "gaussian",
+    "num_scale_params": "gaussian",
+    "categorical_kl_to_uniform": "kl",
+    "diagonal_gaussian_kl": "kl",
+    "tril_gaussian_kl": "kl",
+    "antithetic_normal": "noise",
+    "sobol_direction_numbers": "noise",
+    "sobol_normal": "noise",
+    "standard_normal_noise": "noise",
+    "check_bool": "validation",
+    "check_choice": "validation",
+    "check_float_dtype": "validation",
+    "check_int": "validation",
+    "check_number": "validation",
+    "check_same_shape": "validation",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

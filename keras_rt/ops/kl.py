@@ -1,4 +1,7 @@
-"""Closed-form KL divergences from Gaussian posteriors to the standard normal prior.
+"""Closed-form KL divergences from posteriors to their fixed priors.
+
+Gaussian posteriors against the standard normal `N(0, I)`; categorical
+posteriors against the uniform distribution.
 
 Convention used everywhere in keras-rt: the KL of one example is **summed over
 latent dimensions**; losses and metrics then **average it over the batch**.
@@ -6,6 +9,8 @@ All arithmetic is done in float32, also under mixed precision.
 """
 
 from __future__ import annotations
+
+import math
 
 from keras import ops
 
@@ -25,7 +30,9 @@ def diagonal_gaussian_kl(z_mean, z_log_var, *, per_dimension: bool = False):
 
     Example:
 
-    >>> kl = diagonal_gaussian_kl(np.zeros((2, 3)), np.zeros((2, 3)))  # [0., 0.]
+    >>> kl = diagonal_gaussian_kl(np.zeros((2, 3)), np.zeros((2, 3)))  # q = p = N(0, I)
+    >>> ops.convert_to_numpy(kl)
+    array([0., 0.], dtype=float32)
     """
     mean = ops.cast(z_mean, "float32")
     log_var = ops.cast(z_log_var, "float32")
@@ -47,7 +54,9 @@ def tril_gaussian_kl(mean, scale_tril):
 
     Example:
 
-    >>> kl = tril_gaussian_kl(np.zeros((2, 3)), np.eye(3)[None].repeat(2, 0))  # [0., 0.]
+    >>> kl = tril_gaussian_kl(np.zeros((2, 3)), np.eye(3)[None].repeat(2, 0))  # q = p = N(0, I)
+    >>> ops.convert_to_numpy(kl)
+    array([0., 0.], dtype=float32)
     """
     mean = ops.cast(mean, "float32")
     scale_tril = ops.cast(scale_tril, "float32")
@@ -57,4 +66,29 @@ def tril_gaussian_kl(mean, scale_tril):
     return 0.5 * (frobenius + ops.sum(ops.square(mean), -1) - d) - log_det
 
 
-__all__ = ["diagonal_gaussian_kl", "tril_gaussian_kl"]
+def categorical_kl_to_uniform(logits):
+    """KL(Categorical(logits) || Uniform(K)) per example, summed over all categorical variables.
+
+    KL = sum_v sum_k q_vk (log q_vk + log K), with `q = softmax(logits)` on the last axis.
+
+    Args:
+        logits: `(batch, ..., K)`; every position of `...` is one categorical
+            variable with `K` classes.
+
+    Returns:
+        float32 tensor `(batch,)`.
+
+    Example:
+
+    >>> kl = categorical_kl_to_uniform(np.zeros((2, 5, 10)))  # q uniform too
+    >>> ops.convert_to_numpy(kl)
+    array([0., 0.], dtype=float32)
+    """
+    logits = ops.cast(logits, "float32")
+    num_classes = logits.shape[-1]
+    log_q = ops.log_softmax(logits, axis=-1)
+    terms = ops.exp(log_q) * (log_q + math.log(num_classes))
+    return ops.sum(ops.reshape(terms, (ops.shape(terms)[0], -1)), axis=-1)
+
+
+__all__ = ["categorical_kl_to_uniform", "diagonal_gaussian_kl", "tril_gaussian_kl"]

@@ -13,6 +13,9 @@ one assignment, so the predict path takes no lock. Request names and versions
 are only ever dictionary keys: they never become file paths. Folder names
 must match `MODEL_NAME_RE` / `VERSION_RE` and resolve inside their base
 folder (a symlink that points outside is skipped).
+
+Size: about 360 lines for one concept, the store's versions and their life cycle
+(discover, load, retry, unload), which share one lock and one state table.
 """
 
 from __future__ import annotations
@@ -107,9 +110,14 @@ class ModelStore:
 
     Example:
 
+    >>> from keras_rt.export import export_model
+    >>> from keras_rt.zoo import MLPVAE
+    >>> model = MLPVAE(input_shape=(8,), latent_dim=2, hidden_units=(8,), seed=0)
+    >>> path = export_model(model, "saved_models", "mlp_vae")
     >>> store = ModelStore(base_path="saved_models")
-    >>> store.refresh()                      # loads the newest version of each model
-    >>> store.get("mlp_vae").signatures      # serving_default, encode, decode, ...
+    >>> store.refresh()  # loads the newest version of each model
+    >>> sorted(store.get("mlp_vae").signatures)
+    ['decode', 'encode', 'log_likelihood', 'sample', 'serving_default']
     """
 
     def __init__(

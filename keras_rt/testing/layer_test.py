@@ -69,7 +69,10 @@ def run_layer_test(
 
     Example:
 
-    >>> run_layer_test(Sampling, {"seed": 1}, [np.zeros((4, 2))] * 2, (4, 2))
+    >>> from keras_rt.layers import Sampling
+    >>> layer = run_layer_test(Sampling, {"seed": 1}, [np.zeros((4, 2))] * 2, (4, 2))
+    >>> layer.built
+    True
     """
     layer = layer_cls(**init_kwargs)
     output = _numpy(layer(input_data))

@@ -1,41 +1,37 @@
 """Hyperparameter search over zoo models with KerasTuner: latent sizes first, more through a config.
 
 >>> from keras_rt.tuning import TuneConfig, run_search
->>> result = run_search(TuneConfig(model="mlp_vae", dataset="digits", latent_dims=[2, 4, 8], epochs=5))
->>> print(result.table)
+>>> config = TuneConfig(model="mlp_vae", dataset="digits", latent_dims=[2, 4, 8], epochs=5)
+>>> result = run_search(config)  # doctest: +SKIP
+>>> print(result.table)  # doctest: +SKIP
+
+Names are imported on first use (`keras_rt.lazy`), so `keras_rt.tuning.config`
+imports without TensorFlow.
 """
 
-from keras_rt.tuning.config import TuneConfig, parse_latent_dims
-from keras_rt.tuning.distributed import tuner_role
-from keras_rt.tuning.grid_oracle import ResumableGridSearchOracle
-from keras_rt.tuning.hypermodel import ZooHyperModel, trial_metrics
-from keras_rt.tuning.iwae_metric import ValidationIWAE
-from keras_rt.tuning.objectives import OBJECTIVES, get_objective, resolve_objective_name
-from keras_rt.tuning.plots import plot_objective_vs_latent_dim
-from keras_rt.tuning.results import collect_results, format_table
-from keras_rt.tuning.search import SearchResult, export_best_model, run_search
-from keras_rt.tuning.space import Dimension, SearchSpace
-from keras_rt.tuning.tuners import TUNERS, make_tuner
+from keras_rt.lazy import lazy_exports
 
-__all__ = [
-    "OBJECTIVES",
-    "TUNERS",
-    "Dimension",
-    "ResumableGridSearchOracle",
-    "SearchResult",
-    "SearchSpace",
-    "TuneConfig",
-    "ValidationIWAE",
-    "ZooHyperModel",
-    "collect_results",
-    "export_best_model",
-    "format_table",
-    "get_objective",
-    "make_tuner",
-    "parse_latent_dims",
-    "plot_objective_vs_latent_dim",
-    "resolve_objective_name",
-    "run_search",
-    "trial_metrics",
-    "tuner_role",
-]
+_EXPORTS = {
+    "TuneConfig": "config",
+    "parse_latent_dims": "config",
+    "tuner_role": "distributed",
+    "ResumableGridSearchOracle": "grid_oracle",
+    "ZooHyperModel": "hypermodel",
+    "trial_metrics": "hypermodel",
+    "ValidationIWAE": "iwae_metric",
+    "OBJECTIVES": "objectives",
+    "get_objective": "objectives",
+    "resolve_objective_name": "objectives",
+    "plot_objective_vs_latent_dim": "plots",
+    "collect_results": "results",
+    "format_table": "results",
+    "SearchResult": "search",
+    "export_best_model": "search",
+    "run_search": "search",
+    "Dimension": "space",
+    "SearchSpace": "space",
+    "TUNERS": "tuners",
+    "make_tuner": "tuners",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

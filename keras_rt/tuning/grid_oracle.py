@@ -23,8 +23,14 @@ class ResumableGridSearchOracle(GridSearchOracle):
 
     Example:
 
+    >>> import keras_tuner
+    >>> from keras_rt.tuning.hypermodel import ZooHyperModel
+    >>> from keras_rt.tuning.objectives import get_objective
+    >>> hypermodel = ZooHyperModel("mlp_vae", "digits", input_shape=(64,), latent_dims=[2, 4])
     >>> oracle = ResumableGridSearchOracle(objective=get_objective("val_neg_elbo"), max_trials=5)
     >>> tuner = keras_tuner.Tuner(oracle=oracle, hypermodel=hypermodel, directory="runs/t")
+    >>> tuner.oracle.objective.name, tuner.oracle.objective.direction
+    ('val_neg_elbo', 'min')
     """
 
     def set_state(self, state):

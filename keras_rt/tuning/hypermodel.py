@@ -50,8 +50,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     Example:
 
+    >>> import keras_tuner
+    >>> from keras_rt.tuning.objectives import get_objective
     >>> hypermodel = ZooHyperModel("mlp_vae", "digits", input_shape=(64,), latent_dims=[2, 4])
-    >>> tuner = keras_tuner.GridSearch(hypermodel, objective=get_objective("val_neg_elbo"))
+    >>> tuner = keras_tuner.GridSearch(
+    ...     hypermodel, objective=get_objective("val_neg_elbo"), directory="runs/grid")
+    >>> [(hp.name, hp.values) for hp in tuner.oracle.get_space().space]
+    [('latent_dim', [2, 4])]
     """
 
     def __init__(

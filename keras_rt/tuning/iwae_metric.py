@@ -24,7 +24,15 @@ class ValidationIWAE(keras.callbacks.Callback):
 
     Example:
 
-    >>> model.fit(train, validation_data=val, callbacks=[ValidationIWAE(val, num_samples=64)])
+    >>> from keras_rt.zoo import MLPVAE
+    >>> x = (np.random.default_rng(0).uniform(size=(32, 8)) > 0.5).astype("float32")
+    >>> val = tf.data.Dataset.from_tensor_slices(x).batch(16)
+    >>> model = MLPVAE(input_shape=(8,), latent_dim=2, hidden_units=(8,), seed=0)
+    >>> model.compile()
+    >>> history = model.fit(x, epochs=2, batch_size=16, verbose=0, validation_data=val,
+    ...                     callbacks=[ValidationIWAE(val, num_samples=8)])
+    >>> len(history.history["val_iwae_nll"])  # one value per epoch
+    2
     """
 
     def __init__(

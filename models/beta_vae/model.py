@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from keras_rt.api_export import keras_rt_export
 from keras_rt.callbacks import KLWarmup
+from keras_rt.ops.validation import check_choice, check_int, check_number
 from keras_rt.zoo.mlp_vae.model import MLPVAE
 
 WARMUPS = ("none", "linear", "cyclical")
@@ -24,58 +23,40 @@ class BetaVAE(MLPVAE):
     posterior collapse. `neg_elbo` stays the true negative ELBO (beta = 1).
 
     Args:
-        input_shape: shape of one (flattened) example.
         latent_dim: latent dimensions.
-        hidden_units: encoder widths (the decoder mirrors them).
-        likelihood: `"bernoulli"` or `"gaussian"`.
         beta: the KL weight reached after warm-up.
-        free_bits: nats per latent dimension (0: off).
         warmup: `"linear"`, `"cyclical"` or `"none"`.
         warmup_epochs: length of the linear ramp (epochs).
         num_cycles: cycles over the run (cyclical schedule).
-        seed: seed of the sampling noise.
-        **kwargs: `name`, `trainable`, `dtype`.
+        **kwargs: the arguments of `MLPVAE` (`input_shape`, `hidden_units`,
+            `likelihood`, `free_bits`, `seed`) and Keras's `name`, `trainable`,
+            `dtype`.
 
     Example:
 
     >>> model = BetaVAE(input_shape=(64,), latent_dim=8, beta=4.0, warmup="cyclical")
     >>> model.compile()
-    >>> model.fit(data, epochs=40, callbacks=model.training_callbacks())
+    >>> images = np.random.default_rng(0).uniform(size=(32, 64)).astype("float32")
+    >>> history = model.fit(images, epochs=2, callbacks=model.training_callbacks(), verbose=0)
+    >>> sorted(history.history)
+    ['kl', 'kl_weight', 'loss', 'neg_elbo', 'reconstruction']
     """
+
+    description = "beta-VAE with KL warm-up (linear/cyclical) and free bits"
 
     def __init__(
         self,
-        input_shape: Sequence[int] = (64,),
         latent_dim: int = 8,
-        hidden_units: Sequence[int] = (256, 128),
-        likelihood: str = "bernoulli",
         beta: float = 4.0,
-        free_bits: float = 0.0,
         warmup: str = "linear",
         warmup_epochs: float = 10.0,
         num_cycles: int = 4,
-        seed: int | None = None,
         **kwargs,
     ):
-        if warmup not in WARMUPS:
-            raise ValueError(f"`warmup` must be one of {WARMUPS}. Received: warmup={warmup!r}")
-        if not warmup_epochs > 0:
-            raise ValueError(
-                f"`warmup_epochs` must be > 0. Received: warmup_epochs={warmup_epochs!r}"
-            )
-        super().__init__(
-            input_shape=input_shape,
-            latent_dim=latent_dim,
-            hidden_units=hidden_units,
-            likelihood=likelihood,
-            beta=beta,
-            free_bits=free_bits,
-            seed=seed,
-            **kwargs,
-        )
-        self.warmup = warmup
-        self.warmup_epochs = float(warmup_epochs)
-        self.num_cycles = int(num_cycles)
+        self.warmup = check_choice("warmup", warmup, WARMUPS)
+        self.warmup_epochs = check_number("warmup_epochs", warmup_epochs, above=0.0)
+        self.num_cycles = check_int("num_cycles", num_cycles)
+        super().__init__(latent_dim=latent_dim, beta=beta, **kwargs)
 
     def training_callbacks(self) -> list:
         if self.warmup == "none":
@@ -88,11 +69,3 @@ class BetaVAE(MLPVAE):
                 num_cycles=self.num_cycles,
             )
         ]
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "warmup": self.warmup,
-            "warmup_epochs": self.warmup_epochs,
-            "num_cycles": self.num_cycles,
-        }

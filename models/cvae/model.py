@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.zoo.gaussian_vae import check_positive_int
+from keras_rt.ops.validation import check_int
 from keras_rt.zoo.mlp_vae.model import MLPVAE
 
 
@@ -30,51 +29,31 @@ class CVAE(MLPVAE):
     Labels outside `[0, num_classes)` are rejected.
 
     Args:
-        input_shape: shape of one (flattened) example.
-        latent_dim: latent dimensions.
         num_classes: number of label classes.
-        hidden_units: encoder widths (the decoder mirrors them).
-        likelihood: `"bernoulli"` or `"gaussian"`.
-        beta: initial KL weight.
-        free_bits: nats per latent dimension (0: off).
-        seed: seed of the sampling noise.
-        **kwargs: `name`, `trainable`, `dtype`.
+        **kwargs: the arguments of `MLPVAE` (`input_shape`, `latent_dim`,
+            `hidden_units`, `likelihood`, `beta`, `free_bits`, `seed`) and
+            Keras's `name`, `trainable`, `dtype`.
 
     Example:
 
-    >>> model = CVAE(input_shape=(64,), latent_dim=2, num_classes=10)
-    >>> model.fit(dataset_of_dicts, epochs=10)      # {"x": ..., "label": ...}
+    >>> model = CVAE(input_shape=(64,), latent_dim=2, num_classes=10, hidden_units=(16,))
+    >>> model.compile()
+    >>> inputs = {"x": np.zeros((8, 64), "float32"), "label": np.arange(8) % 10}
+    >>> history = model.fit(inputs, epochs=1, verbose=0)
     >>> images = model.sample(tf.constant([0, 1, 2]))
+    >>> tuple(images.shape)
+    (3, 64)
 
     References:
         - [Sohn, Lee & Yan, 2015](https://papers.nips.cc/paper/5775)
     """
 
+    description = "conditional VAE: encoder and decoder see the class label"
     needs_labels = True
 
-    def __init__(
-        self,
-        input_shape: Sequence[int] = (64,),
-        latent_dim: int = 2,
-        num_classes: int = 10,
-        hidden_units: Sequence[int] = (256, 128),
-        likelihood: str = "bernoulli",
-        beta: float = 1.0,
-        free_bits: float = 0.0,
-        seed: int | None = None,
-        **kwargs,
-    ):
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        super().__init__(
-            input_shape=input_shape,
-            latent_dim=latent_dim,
-            hidden_units=hidden_units,
-            likelihood=likelihood,
-            beta=beta,
-            free_bits=free_bits,
-            seed=seed,
-            **kwargs,
-        )
+    def __init__(self, num_classes: int = 10, **kwargs):
+        self.num_classes = check_int("num_classes", num_classes)
+        super().__init__(**kwargs)
 
     def build_inputs(self, input_shape):
         return {
@@ -89,13 +68,11 @@ class CVAE(MLPVAE):
         inputs = self.build_inputs(input_shape)
         x = keras.layers.Flatten()(inputs["x"]) if len(input_shape) > 1 else inputs["x"]
         h = keras.layers.Concatenate()([x, self._one_hot(inputs["label"])])
-        body = keras.Model(
-            inputs, _dense_stack(h, self._hidden_units, "dense"), name="encoder_body"
-        )
+        body = keras.Model(inputs, _dense_stack(h, self.hidden_units, "dense"), name="encoder_body")
         z = keras.Input((latent_dim,), name="z")
         label = keras.Input((), dtype="int32", name="label")
         h = keras.layers.Concatenate()([z, self._one_hot(label)])
-        h = _dense_stack(h, tuple(reversed(self._hidden_units)), "dense")
+        h = _dense_stack(h, tuple(reversed(self.hidden_units)), "dense")
         params = keras.layers.Dense(
             math.prod(input_shape) * channels, name="params", dtype="float32"
         )(h)
@@ -172,6 +149,3 @@ class CVAE(MLPVAE):
         label = ops.convert_to_tensor(label, "int32")
         z = self.prior().sample(ops.shape(label)[0], seed=self._seed())
         return self.likelihood.mean(self.decode(z, {"label": label}))
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import tensorflow_probability as tfp
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.layers import GaussianKL, MultivariateNormalTriLSampling
-from keras_rt.layers.mvn_sampling import num_scale_params
+from keras_rt.ops.gaussian import num_scale_params
+from keras_rt.zoo.gaussian_vae import sample_with_kl
 from keras_rt.zoo.mlp_vae.model import MLPVAE
 
 tfd = tfp.distributions
@@ -25,67 +24,48 @@ class FullCovVAE(MLPVAE):
     `0.5 (||L||_F^2 + ||mu||^2 - d) - sum log L_jj`.
 
     Args:
-        input_shape: shape of one (flattened) example.
         latent_dim: latent dimensions d.
-        hidden_units: encoder widths (the decoder mirrors them).
-        likelihood: `"bernoulli"` or `"gaussian"`.
-        beta: initial KL weight.
-        seed: seed of the sampling noise.
-        **kwargs: `name`, `trainable`, `dtype`.
+        **kwargs: the arguments of `MLPVAE` (`input_shape`, `hidden_units`,
+            `likelihood`, `beta`, `seed`; not `free_bits`, which is defined per
+            latent dimension) and Keras's `name`, `trainable`, `dtype`.
 
     Example:
 
     >>> model = FullCovVAE(input_shape=(64,), latent_dim=4)
+    >>> x = np.random.default_rng(0).uniform(size=(2, 64)).astype("float32")
+    >>> model.posterior(x).covariance().shape  # a full 4 x 4 covariance per example
+    TensorShape([2, 4, 4])
     """
 
-    def __init__(
-        self,
-        input_shape: Sequence[int] = (64,),
-        latent_dim: int = 4,
-        hidden_units: Sequence[int] = (256, 128),
-        likelihood: str = "bernoulli",
-        beta: float = 1.0,
-        free_bits: float = 0.0,
-        seed: int | None = None,
-        **kwargs,
-    ):
-        if free_bits:
-            raise ValueError(
-                "free bits are defined per latent dimension; a full-covariance posterior has none. "
-                f"Received: free_bits={free_bits!r}"
-            )
-        super().__init__(
-            input_shape=input_shape,
-            latent_dim=latent_dim,
-            hidden_units=hidden_units,
-            likelihood=likelihood,
-            beta=beta,
-            seed=seed,
-            **kwargs,
-        )
+    description = "VAE with a full-covariance posterior (z = mu + L eps)"
+    excluded_arguments = ("free_bits",)  # defined per latent dimension; L mixes them
+
+    def __init__(self, latent_dim: int = 4, **kwargs):
+        super().__init__(latent_dim=latent_dim, **kwargs)
 
     def build_graph(self, inputs, body, decoder) -> dict:
-        args = self._build_args
-        d = args["latent_dim"]
-        encoder = self.build_encoder(
-            inputs, body, {"z_mean": d, "scale_params": num_scale_params(d)}
-        )
-        kl_layer = GaussianKL(weight=args["beta"], covariance="full", name="kl")
-        sampling = MultivariateNormalTriLSampling(
-            seed=args["seed"], name="sampling", dtype="float32"
-        )
-        params = decoder(sampling(kl_layer(encoder(inputs))))
-        return {"outputs": params, "encoder": encoder, "kl_layer": kl_layer, "sampling": sampling}
+        d = self.latent_dim
+        parts = {
+            "encoder": self.build_encoder(
+                inputs, body, {"z_mean": d, "scale_params": num_scale_params(d)}
+            ),
+            "kl_layer": GaussianKL(
+                weight=self.beta,
+                covariance="full",
+                estimator="stl" if self.estimator == "stl" else "analytic",
+                name="kl",
+            ),
+            "sampling": MultivariateNormalTriLSampling(
+                seed=self.seed, noise=self.sampler_noise(), name="sampling", dtype="float32"
+            ),
+        }
+        z = sample_with_kl(parts, parts["encoder"](inputs), stl=self.estimator == "stl")
+        return {"outputs": decoder(z), **parts}
 
-    def posterior(self, x) -> tfd.Distribution:
+    def posterior(self, x) -> tfp.distributions.Distribution:
         mean, scale_params = self.encode(x)
         return tfd.MultivariateNormalTriL(mean, self.sampling.scale_tril(scale_params))
 
     def encode_outputs(self, x) -> dict:
         mean, scale_params = self.encode(x)
         return {"z_mean": mean, "scale_tril": self.sampling.scale_tril(scale_params)}
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("free_bits")
-        return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import keras
@@ -11,20 +12,17 @@ from keras import ops
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.callbacks import GumbelTemperatureAnnealing
+from keras_rt.estimator_names import CATEGORICAL
 from keras_rt.layers import CategoricalKL, GumbelSoftmaxSampling
-from keras_rt.layers.categorical_kl import categorical_kl_to_uniform
-from keras_rt.layers.gumbel_softmax import check_temperature
-from keras_rt.zoo.gaussian_vae import (
-    check_positive_int,
-    reject_sample_weight,
-    scale_loss_for_replicas,
-)
-from keras_rt.zoo.mlp_vae.model import MLPVAE
-from keras_rt.zoo.networks import mlp_decoder, mlp_encoder
+from keras_rt.ops.validation import check_bool, check_int, check_number
+from keras_rt.zoo.gaussian_vae import check_estimator
+from keras_rt.zoo.losses import layer_losses, reject_sample_weight, scale_loss_for_replicas
+from keras_rt.zoo.networks import MLPNetworks, check_units
+from keras_rt.zoo.vae import VAE
 
 tfd = tfp.distributions
 
-ESTIMATORS = ("gumbel_softmax", "score_function")
+RELAXED = ("gumbel_softmax", "st_gumbel")  # the estimators that sample through the relaxation
 
 
 @keras_rt_export()
@@ -42,7 +40,7 @@ class OneHotSampling(keras.layers.Layer):
 
     def __init__(self, num_samples: int = 2, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.num_samples = check_positive_int("num_samples", num_samples)
+        self.num_samples = check_int("num_samples", num_samples)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -61,21 +59,59 @@ class OneHotSampling(keras.layers.Layer):
         return {**super().get_config(), "num_samples": self.num_samples, "seed": self.seed}
 
 
+def vimco_surrogate(log_px, log_q, latent_shape):
+    """Per example, a surrogate whose value is the IWAE-k bound and whose gradient is VIMCO's.
+
+    VIMCO (Mnih & Rezende, 2016): with log weights `log w_i = log p(x|z_i) +
+    log p(z_i) - log q(z_i|x)` of k exact samples, the bound `L = log mean_i
+    w_i`, and `L_{-i}` the bound with `log w_i` replaced by the mean of the
+    other k - 1 log weights, the gradient is `sum_i (L - L_{-i}) d log q(z_i|x)
+    + d L` (z_i held fixed). The prior is uniform over `num_classes` classes.
+    The score term is zero in value, so the surrogate's value is the bound.
+
+    Args:
+        log_px: `(batch, k)` log-likelihoods.
+        log_q: `(batch, k)` log q(z_i|x), with the encoder's gradient.
+        latent_shape: `(num_variables, num_classes)`.
+
+    Returns:
+        `(batch,)` tensor.
+    """
+    n, classes = latent_shape
+    log_w = log_px - float(n) * math.log(classes) - log_q
+    k = ops.shape(log_w)[1]
+    k_float = ops.cast(k, "float32")
+    bound = ops.logsumexp(log_w, axis=1) - ops.log(k_float)
+    others_mean = (ops.sum(log_w, axis=1, keepdims=True) - log_w) / (k_float - 1.0)
+    # log_w with entry i replaced by the mean of the others, for each i: (batch, k, k).
+    eye = ops.eye(k, dtype="float32")
+    replaced = ops.expand_dims(log_w, 1) * (1.0 - eye) + ops.expand_dims(others_mean, 2) * eye
+    bound_without = ops.logsumexp(replaced, axis=2) - ops.log(k_float)
+    signal = ops.stop_gradient(ops.expand_dims(bound, 1) - bound_without)
+    # The score term is zero in value (log q - its stopped copy): the surrogate's value is the bound.
+    return bound + ops.sum(signal * (log_q - ops.stop_gradient(log_q)), axis=1)
+
+
 @keras_rt_export()
-class GumbelVAE(MLPVAE):
+class GumbelVAE(MLPNetworks, VAE):
     """A VAE whose latent is `latent_dim` categorical variables with `num_classes` classes each.
 
     The prior is uniform; the KL to it is closed form (`CategoricalKL`).
-    Two ways to get gradients through the discrete latent:
+    Four ways to get gradients through the discrete latent (`estimator`):
 
-    - `estimator="gumbel_softmax"` (default; Jang et al., 2017): relaxed
-      one-hot samples from `GumbelSoftmaxSampling` at temperature
+    - `"gumbel_softmax"` (default; Jang et al., 2017): relaxed one-hot
+      samples from `GumbelSoftmaxSampling` at temperature
       tau = max(tau_min, tau_0 * exp(-r * step)), annealed by the callback from
-      `training_callbacks()`; `hard=True` uses the straight-through one-hot.
-    - `estimator="score_function"`: exact one-hot samples, `num_score_samples`
-      per example, and the REINFORCE gradient with the leave-one-out
-      baseline (RLOO) — unbiased, higher variance. Same model, same
-      evaluation, so the two can be compared on any dataset.
+      `training_callbacks()`;
+    - `"st_gumbel"`: straight-through Gumbel, a hard one-hot forward pass with
+      the relaxed gradient (the same as `hard=True`);
+    - `"score_function"`: exact one-hot samples, `num_score_samples` per
+      example, and the REINFORCE gradient of the ELBO with the leave-one-out
+      baseline (RLOO) — unbiased, higher variance;
+    - `"vimco"` (Mnih & Rezende, 2016): the same samples, trained on the
+      importance-weighted bound with VIMCO's per-sample baselines.
+
+    Same model, same evaluation, so they can be compared on any dataset.
 
     Evaluation (`training=False`) uses exact one-hot samples, so `evaluate`,
     `neg_elbo` and the IWAE bound score the discrete model.
@@ -85,25 +121,29 @@ class GumbelVAE(MLPVAE):
         latent_dim: number of categorical variables.
         num_classes: classes per variable (>= 2).
         hidden_units: encoder widths (the decoder mirrors them).
-        likelihood: `"bernoulli"` or `"gaussian"`.
         temperature: initial temperature tau_0 (> 0).
         min_temperature: tau_min (> 0).
         anneal_rate: r per optimizer step (0: constant temperature).
         hard: straight-through one-hot forward pass.
-        estimator: `"gumbel_softmax"` or `"score_function"`.
-        num_score_samples: samples per example for RLOO (>= 2).
-        beta: initial KL weight.
-        seed: seed of the sampling noise.
-        **kwargs: `name`, `trainable`, `dtype`.
+        estimator: `"gumbel_softmax"`, `"st_gumbel"`, `"score_function"` or `"vimco"`.
+        num_score_samples: samples per example for RLOO and VIMCO (>= 2).
+        **kwargs: the arguments of `VAE` (`likelihood`, `beta`, `seed`) and
+            Keras's `name`, `trainable`, `dtype`.
 
     Example:
 
-    >>> model = GumbelVAE(input_shape=(784,), latent_dim=20, num_classes=10, hard=True)
+    >>> model = GumbelVAE(input_shape=(64,), latent_dim=4, num_classes=3, hidden_units=(16,))
+    >>> model.posterior(np.zeros((2, 64), "float32")).event_shape
+    TensorShape([4, 3])
 
     References:
         - [Jang, Gu & Poole, 2017](https://arxiv.org/abs/1611.01144)
         - [Kool, van Hoof & Welling, 2019 (RLOO)](https://openreview.net/forum?id=r1lgTGL5DE)
+        - [Mnih & Rezende, 2016 (VIMCO)](https://arxiv.org/abs/1602.06725)
     """
+
+    description = "categorical latent: Gumbel-softmax, straight-through, RLOO or VIMCO gradients"
+    estimators = CATEGORICAL
 
     def __init__(
         self,
@@ -111,66 +151,37 @@ class GumbelVAE(MLPVAE):
         latent_dim: int = 20,
         num_classes: int = 10,
         hidden_units: Sequence[int] = (256, 128),
-        likelihood: str = "bernoulli",
         temperature: float = 1.0,
         min_temperature: float = 0.5,
         anneal_rate: float = 3e-5,
         hard: bool = False,
         estimator: str = "gumbel_softmax",
         num_score_samples: int = 4,
-        beta: float = 1.0,
-        seed: int | None = None,
         **kwargs,
     ):
-        check_positive_int("latent_dim", latent_dim)
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        if num_classes < 2:
-            raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes!r}")
-        if estimator not in ESTIMATORS:
-            raise ValueError(
-                f"`estimator` must be one of {ESTIMATORS}. Received: estimator={estimator!r}"
-            )
-        check_positive_int("num_score_samples", num_score_samples)
-        if estimator == "score_function" and num_score_samples < 2:
-            raise ValueError(
-                "The leave-one-out baseline needs num_score_samples >= 2. "
-                f"Received: num_score_samples={num_score_samples!r}"
-            )
-        if not anneal_rate >= 0:
-            raise ValueError(f"`anneal_rate` must be >= 0. Received: anneal_rate={anneal_rate!r}")
-        self.temperature = check_temperature(temperature)
-        self.min_temperature = check_temperature(min_temperature)
-        self.anneal_rate = float(anneal_rate)
-        self.hard = bool(hard)
-        self.estimator = estimator
-        self.num_score_samples = int(num_score_samples)
-        self.num_variables = latent_dim
-        super().__init__(
-            input_shape=input_shape,
-            latent_dim=latent_dim,
-            hidden_units=hidden_units,
-            likelihood=likelihood,
-            beta=beta,
-            seed=seed,
-            **kwargs,
+        check_int("latent_dim", latent_dim)
+        self.num_classes = check_int("num_classes", num_classes, minimum=2)
+        self.hidden_units = check_units("hidden_units", hidden_units)
+        self.estimator = check_estimator(type(self), estimator)
+        # The leave-one-out baselines (RLOO, VIMCO) need two samples.
+        several = estimator not in RELAXED
+        self.num_score_samples = check_int(
+            "num_score_samples",
+            num_score_samples,
+            minimum=2 if several else 1,
+            why=f" with estimator={estimator!r}" if several else "",
         )
+        self.temperature = check_number("temperature", temperature, above=0.0)
+        self.min_temperature = check_number("min_temperature", min_temperature, above=0.0)
+        self.anneal_rate = check_number("anneal_rate", anneal_rate, minimum=0.0)
+        self.hard = check_bool("hard", hard)
+        self.num_variables = latent_dim
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
 
     def latent_shape(self) -> tuple:
         return (self.num_variables, self.num_classes)
 
-    def build_networks(self, input_shape, latent_dim, channels):
-        body = mlp_encoder(input_shape, self._hidden_units, name="encoder_body")
-        decoder = mlp_decoder(
-            self.latent_shape(),
-            tuple(reversed(self._hidden_units)),
-            input_shape,
-            channels,
-            name="decoder",
-        )
-        return body, decoder
-
     def build_graph(self, inputs, body, decoder) -> dict:
-        args = self._build_args
         n, k = self.num_variables, self.num_classes
         encoder_inputs = keras.Input(tuple(inputs.shape[1:]), name="x")
         flat_logits = keras.layers.Dense(n * k, name="logits", dtype="float32")(
@@ -178,21 +189,22 @@ class GumbelVAE(MLPVAE):
         )
         logits = keras.layers.Reshape((n, k), dtype="float32")(flat_logits)
         encoder = keras.Model(encoder_inputs, logits, name="encoder")
-        kl_layer = CategoricalKL(weight=args["beta"], name="kl")
+        # VIMCO optimizes the importance-weighted bound, which holds the KL: the layer tracks it.
+        kl_layer = CategoricalKL(weight=0.0 if self.estimator == "vimco" else self.beta, name="kl")
         logits = kl_layer(encoder(inputs))
         parts = {"encoder": encoder, "kl_layer": kl_layer}
-        if self.estimator == "gumbel_softmax":
+        if self.estimator in RELAXED:
             sampling = GumbelSoftmaxSampling(
                 temperature=self.temperature,
-                hard=self.hard,
-                seed=args["seed"],
+                hard=self.hard or self.estimator == "st_gumbel",
+                seed=self.seed,
                 inference="hard",
                 name="sampling",
                 dtype="float32",
             )
             parts.update(outputs=decoder(sampling(logits)), sampling=sampling)
         else:
-            sampling = OneHotSampling(self.num_score_samples, seed=args["seed"], name="sampling")
+            sampling = OneHotSampling(self.num_score_samples, seed=self.seed, name="sampling")
             z = sampling(logits)  # (batch, S, n, k)
             params = decoder(ops.reshape(z, (-1, n, k)))
             params = ops.reshape(params, (-1, self.num_score_samples) + tuple(params.shape[1:]))
@@ -200,7 +212,7 @@ class GumbelVAE(MLPVAE):
         return parts
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if self.estimator == "gumbel_softmax":
+        if self.estimator in RELAXED:
             return super().compute_loss(x, y, y_pred, sample_weight, training)
         reject_sample_weight(sample_weight)
         params, logits, z = y_pred
@@ -210,16 +222,19 @@ class GumbelVAE(MLPVAE):
             ops.reshape(log_px, (ops.shape(log_px)[0], self.num_score_samples, -1)), -1
         )
         log_q = ops.sum(z * ops.expand_dims(ops.log_softmax(logits, axis=-1), 1), axis=(-2, -1))
-        k = float(self.num_score_samples)
-        baseline = (ops.sum(log_px, axis=1, keepdims=True) - log_px) / (k - 1.0)
-        signal = ops.stop_gradient(log_px - baseline)
-        surrogate = -ops.mean(log_px + signal * log_q)
         self.reconstruction_tracker.update_state(-ops.mean(log_px, axis=1))
-        loss = surrogate + ops.sum(ops.stack([ops.cast(v, "float32") for v in self.losses]))
-        return scale_loss_for_replicas(loss)
+        if self.estimator == "vimco":
+            surrogate = -ops.mean(vimco_surrogate(log_px, log_q, self.latent_shape()))
+        else:
+            k = float(self.num_score_samples)
+            baseline = (ops.sum(log_px, axis=1, keepdims=True) - log_px) / (k - 1.0)
+            signal = ops.stop_gradient(log_px - baseline)
+            score = log_q - ops.stop_gradient(log_q)  # zero in value: the loss is the -ELBO
+            surrogate = -ops.mean(log_px + signal * score)
+        return scale_loss_for_replicas(surrogate + layer_losses(self))
 
     def training_callbacks(self) -> list:
-        if self.estimator != "gumbel_softmax" or self.anneal_rate == 0:
+        if self.estimator not in RELAXED or self.anneal_rate == 0:
             return []
         return [
             GumbelTemperatureAnnealing(
@@ -227,39 +242,16 @@ class GumbelVAE(MLPVAE):
             )
         ]
 
-    def encode(self, x):
-        return (self.encoder(x, training=False),)
-
     def encode_outputs(self, x) -> dict:
         return {"logits": self.encode(x)[0]}
 
-    def posterior(self, x) -> tfd.Distribution:
+    def posterior(self, x) -> tfp.distributions.Distribution:
         (logits,) = self.encode(x)
         return tfd.Independent(tfd.OneHotCategorical(logits=logits, dtype=tf.float32), 1)
 
-    def prior(self) -> tfd.Distribution:
+    def prior(self) -> tfp.distributions.Distribution:
         logits = tf.zeros(self.latent_shape())
         return tfd.Independent(tfd.OneHotCategorical(logits=logits, dtype=tf.float32), 1)
-
-    def elbo(self, x):
-        (logits,) = self.encode(x)
-        q = tfd.Independent(tfd.OneHotCategorical(logits=logits, dtype=tf.float32), 1)
-        log_px = self.likelihood.log_prob(x, self.decode(q.sample(seed=self._seed())))
-        return log_px - categorical_kl_to_uniform(logits)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("free_bits")
-        return {
-            **config,
-            "num_classes": self.num_classes,
-            "temperature": self.temperature,
-            "min_temperature": self.min_temperature,
-            "anneal_rate": self.anneal_rate,
-            "hard": self.hard,
-            "estimator": self.estimator,
-            "num_score_samples": self.num_score_samples,
-        }
 
 
 __all__ = ["GumbelVAE", "OneHotSampling"]

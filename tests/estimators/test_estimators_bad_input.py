@@ -31,7 +31,10 @@ def test_f_must_return_one_scalar_per_sample(estimator):
 
 
 def test_rloo_needs_two_samples():
-    with pytest.raises(ValueError, match=r"num_samples must be >= 2.*rloo.*num_samples=1"):
+    with pytest.raises(
+        ValueError,
+        match=r"`num_samples` must be an integer >= 2 with baseline='rloo'.*num_samples=1",
+    ):
         est.score_function(square, normal, [tf.constant(1.0)], 1, seed=0, baseline="rloo")
     with pytest.raises(ValueError, match="RLOO"):
         est.leave_one_out_baseline(tf.constant([1.0]))
@@ -55,15 +58,15 @@ def test_nan_parameters_inside_tf_function_fail_at_run_time():
 
 def test_other_bad_options():
     p = [tf.constant(1.0)]
-    with pytest.raises(ValueError, match="noise must be one of"):
+    with pytest.raises(ValueError, match="`noise` must be one of"):
         est.pathwise(square, normal, p, 8, noise="sobol")
-    with pytest.raises(ValueError, match="baseline must be"):
+    with pytest.raises(ValueError, match="`baseline` must be"):
         est.score_function(square, normal, p, 8, baseline="mean")
-    with pytest.raises(ValueError, match="num_samples must be >= 1"):
+    with pytest.raises(ValueError, match="`num_samples` must be an integer >= 1"):
         est.pathwise(square, normal, p, 0)
     with pytest.raises(ValueError, match="must return a tfp.distributions.Distribution"):
         est.pathwise(square, lambda m: m, p, 8)
-    with pytest.raises(ValueError, match="temperature must be > 0"):
+    with pytest.raises(ValueError, match="`temperature` must be a number > 0"):
         est.straight_through_gumbel_softmax(
             square, lambda l: tfd.Bernoulli(logits=l), p, 8, temperature=0.0
         )

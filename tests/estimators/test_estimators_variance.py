@@ -1,4 +1,7 @@
-"""Measured variances match the analytic ones; QMC and antithetic beat plain MC."""
+"""Measured variances match the analytic ones; QMC and antithetic beat plain MC.
+
+The toy study of `keras_rt.experiments.variance_study` is tested in `tests/experiments`.
+"""
 
 import math
 
@@ -8,57 +11,12 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from keras_rt import estimators as est
-from keras_rt.estimators import study
 
 tfd = tfp.distributions
 REPS = 400
 # ~5 standard errors of a sample variance ratio from REPS repetitions; the
 # score function's terms are heavy-tailed (excess kurtosis), hence wider.
 TOL = 5 * math.sqrt(2.0 / (REPS - 1))
-
-
-@pytest.fixture(scope="module")
-def toy():
-    return study.run_toy_study(theta=2.0, sizes=[16, 1024], reps=REPS, seed=1)
-
-
-def _cell(result, name, n):
-    return next(r for r in result["results"] if r["estimator"] == name and r["n"] == n)
-
-
-@pytest.mark.parametrize(
-    "name,analytic,tol",
-    [
-        ("pathwise", 4.0, TOL),
-        ("score_function_baseline", 42.0, 2 * TOL),
-        ("score_function", 87.0, 3 * TOL),
-        ("score_function_rloo", 42.0, 2 * TOL),
-    ],
-)
-def test_toy_variance_times_n_matches_analytic(toy, name, analytic, tol):
-    cell = _cell(toy, name, 1024)
-    assert abs(cell["mean"] - 4.0) < 5 * math.sqrt(analytic / 1024 / REPS)
-    assert abs(cell["per_sample_variance"] / analytic - 1) < tol
-
-
-def test_analytic_formulas():
-    a = study.analytic_per_sample_variances(2.0)
-    assert a == {
-        "score_function": 87.0,
-        "score_function_baseline": 42.0,
-        "score_function_best_constant": 38.0,
-        "pathwise": 4.0,
-    }
-
-
-def test_qmc_and_antithetic_beat_plain_monte_carlo_on_the_toy(toy):
-    for n in (16, 1024):
-        mc = _cell(toy, "pathwise", n)["variance"]
-        assert _cell(toy, "pathwise_qmc", n)["variance"] * 10 <= mc
-        # The toy gradient 2 (theta + eps) is linear in eps: pairs are exact.
-        assert _cell(toy, "pathwise_antithetic", n)["variance"] < 1e-20
-    ratios = {r["n"]: r for r in study.benchmark_ratios(toy)}
-    assert ratios[1024]["pathwise/pathwise_qmc"] > 100
 
 
 def test_antithetic_beats_mc_for_a_monotone_nonlinear_gradient():

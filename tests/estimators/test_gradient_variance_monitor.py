@@ -34,7 +34,7 @@ def test_monitor_logs_to_history_and_tensorboard(tmp_path):
 
 
 def test_monitor_rejects_bad_settings():
-    with pytest.raises(ValueError, match="num_draws must be >= 2"):
+    with pytest.raises(ValueError, match="`num_draws` must be an integer >= 2"):
         GradientVarianceMonitor(np.zeros((2, 4)), num_draws=1)
-    with pytest.raises(ValueError, match="every_n_epochs must be >= 1"):
+    with pytest.raises(ValueError, match="`every_n_epochs` must be an integer >= 1"):
         GradientVarianceMonitor(np.zeros((2, 4)), every_n_epochs=0)

@@ -42,4 +42,4 @@ def test_bad_names_are_one_line_errors(capsys):
     assert zoo_results.main(["--models", "nope"]) == 2
     assert zoo_results.main(["--models", "mlp_vae", "--compare", "iwae,mlp_vae"]) == 2
     err = capsys.readouterr().err
-    assert "Valid:" in err and "--compare" in err and "Traceback" not in err
+    assert "Valid:" in err and "compare needs two" in err and "Traceback" not in err

@@ -40,7 +40,7 @@ def test_bad_latent_dims(value):
 @pytest.mark.parametrize(
     "overrides,message",
     [
-        ({"tuner": "annealing"}, "Valid tuners"),
+        ({"tuner": "annealing"}, "`tuner` must be one of"),
         ({"objective": "val_accuracy"}, "Valid objectives"),
         ({"max_trials": 0}, "max_trials"),
         ({"epochs": 0}, "epochs"),

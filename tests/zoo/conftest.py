@@ -1,21 +1,12 @@
 import pytest
 
 from keras_rt.datasets import load_dataset
-
-TINY = {
-    "mlp_vae": {"latent_dim": 2, "hidden_units": (16,)},
-    "conv_vae": {"latent_dim": 2, "filters": (4, 8), "hidden_units": 16},
-    "beta_vae": {"latent_dim": 2, "hidden_units": (16,), "warmup_epochs": 1.0},
-    "iwae": {"latent_dim": 2, "hidden_units": (16,), "num_samples": 4},
-    "fullcov_vae": {"latent_dim": 3, "hidden_units": (16,)},
-    "gumbel_vae": {"latent_dim": 3, "num_classes": 4, "hidden_units": (16,)},
-    "cvae": {"latent_dim": 2, "hidden_units": (16,)},
-}
+from tests.zoo.tiny import TINY
 
 
 @pytest.fixture(scope="session")
 def digits_labeled():
-    from keras_rt.training.train import with_label_inputs
+    from keras_rt.training.data import with_label_inputs
 
     return with_label_inputs(
         load_dataset(

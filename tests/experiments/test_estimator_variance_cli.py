@@ -65,23 +65,3 @@ def test_cli_rejects_bad_sizes(capsys):
         main(["--sizes", "1,10"])
     assert exit_info.value.code == 2
     assert "sample size" in capsys.readouterr().err
-
-
-def test_vae_study_small():
-    from keras_rt.estimators import vae_study
-
-    result = vae_study.run_vae_study(
-        sizes=[8],
-        reps=4,
-        train_steps=5,
-        batch_size=4,
-        estimators=["pathwise", "pathwise_qmc", "score_function_rloo"],
-    )
-    assert result["latent_dim"] == 2
-    assert {r["estimator"] for r in result["results"]} == {
-        "pathwise",
-        "pathwise_qmc",
-        "score_function_rloo",
-    }
-    assert all(r["total_variance"] > 0 for r in result["results"])
-    assert "variance / pathwise" in vae_study.format_vae_table(result)

@@ -9,9 +9,10 @@ import keras
 import numpy as np
 import pytest
 
-from keras_rt.benchmarks import zoo
-from keras_rt.benchmarks.reference_vae import ReferenceVAE
 from keras_rt.cli import benchmark_zoo
+from keras_rt.experiments import zoo_quality, zoo_throughput
+from keras_rt.experiments.reference_vae import ReferenceVAE
+from keras_rt.experiments.zoo_variants import resolve_variants
 
 THROUGHPUT_KEYS = {
     "model",
@@ -49,7 +50,7 @@ QUALITY_KEYS = {
 
 
 def test_throughput_rows():
-    rows = zoo.benchmark_throughput(
+    rows = zoo_throughput.benchmark_throughput(
         models=("mlp_vae", "conv_vae"),
         dataset="digits",
         batch_size=32,
@@ -67,13 +68,13 @@ def test_throughput_rows():
         assert set(row) == THROUGHPUT_KEYS
         assert row["examples_per_epoch"] == 64 and row["examples_per_second"] > 0
     assert rows[0]["speedup"] == 1.0
-    assert zoo.fastest_zoo_variant(rows, "mlp_vae") == "zoo_f32"
-    assert "examples/s" in zoo.format_throughput_table(rows)
+    assert zoo_throughput.fastest_zoo_variant(rows, "mlp_vae") == "zoo_f32"
+    assert "examples/s" in zoo_throughput.format_throughput_table(rows)
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
 def test_quality_rows_with_mixed_precision_zoo_model():
-    rows = zoo.benchmark_quality(
+    rows = zoo_quality.benchmark_quality(
         models=("mlp_vae",),
         dataset="digits",
         batch_size=32,
@@ -89,7 +90,7 @@ def test_quality_rows_with_mixed_precision_zoo_model():
         assert row["iwae_examples"] == 8 and row["test_examples"] == 64 and row["iwae_k"] == 4
         assert np.isfinite([row["test_neg_elbo"], row["iwae_nll"], row["delta_iwae_nll"]]).all()
     assert rows[0]["delta_neg_elbo"] == 0.0
-    assert "IWAE" in zoo.format_quality_table(rows)
+    assert "IWAE" in zoo_quality.format_quality_table(rows)
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
@@ -106,9 +107,13 @@ def test_reference_has_the_zoo_architecture():
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="models"):
-        zoo.benchmark_throughput(models=("nope",))
+        zoo_throughput.benchmark_throughput(models=("nope",))
+    with pytest.raises(ValueError, match="variants"):
+        resolve_variants(["nope"])
     with pytest.raises(ValueError, match="zoo_variant"):
-        zoo.benchmark_quality(models=("mlp_vae",), dataset="digits", zoo_variant="reference")
+        zoo_quality.benchmark_quality(
+            models=("mlp_vae",), dataset="digits", zoo_variant="reference"
+        )
 
 
 def test_cli_writes_json(tmp_path, capsys):

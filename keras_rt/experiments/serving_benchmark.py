@@ -28,6 +28,7 @@ from keras_rt.serving.model_store import version_folders
 
 
 def percentile_ms(seconds: Sequence[float], q: float) -> float:
+    """The `q`-th percentile of `seconds`, in milliseconds (NaN for no values)."""
     return float(np.percentile(np.asarray(seconds) * 1000.0, q)) if len(seconds) else float("nan")
 
 
@@ -45,7 +46,13 @@ def _summary(latencies: list[float], wall: float, failures: int) -> dict[str, fl
 def example_body(
     num_features: int = 64, *, seed: int = 0, signature: str = "serving_default"
 ) -> bytes:
-    """One single-instance row-format request body (random pixels in [0, 1])."""
+    """One single-instance row-format request body (random pixels in [0, 1]).
+
+    Example:
+
+    >>> example_body(2)
+    b'{"signature_name": "serving_default", "instances": [[0.5488, 0.7152]]}'
+    """
     x = np.random.RandomState(seed).rand(1, num_features).round(4).tolist()
     return json.dumps({"signature_name": signature, "instances": x}).encode()
 
@@ -149,6 +156,7 @@ def http_load(
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on `host` that is free now."""
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]

@@ -17,9 +17,10 @@ samples than the plain score function for the same precision. Antithetic
 pairs make the pathwise gradient exact here (it is linear in the noise), and
 randomized QMC falls much faster than `1 / N`.
 
-`run_toy_study` returns the results as a JSON-ready dict; `format_table` and
-`plot_variance` present it; `benchmark_ratios` and `time_estimators` give the
-benchmark numbers.
+`run_toy_study` returns the results as a JSON-ready dict;
+`keras_rt.experiments.variance_report` presents it (`format_table`,
+`plot_variance`); `benchmark_ratios` and `time_estimators` give the benchmark
+numbers.
 """
 
 from __future__ import annotations
@@ -28,16 +29,19 @@ import math
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from keras_rt.estimators.core import average_gradient
-from keras_rt.estimators.pathwise import pathwise, pathwise_antithetic, pathwise_qmc
-from keras_rt.estimators.score_function import score_function
-from keras_rt.estimators.variance import gradient_variance
+from keras_rt.estimators import (
+    average_gradient,
+    gradient_variance,
+    pathwise,
+    pathwise_antithetic,
+    pathwise_qmc,
+    score_function,
+)
 
 tfd = tfp.distributions
 
@@ -132,8 +136,9 @@ def run_toy_study(
 
     Example:
 
-    >>> study = run_toy_study(sizes=[10, 1000], reps=100, seed=0)
-    >>> print(format_table(study))
+    >>> study = run_toy_study(sizes=[10, 100], reps=20, estimators=["pathwise"])
+    >>> study["true_gradient"], [(r["estimator"], r["n"]) for r in study["results"]]
+    (4.0, [('pathwise', 10), ('pathwise', 100)])
     """
     theta = float(theta)
     if not math.isfinite(theta):
@@ -272,158 +277,3 @@ def time_estimators(
             best = min(best, time.perf_counter() - start)
         timings[name] = best * 1e6 / num_samples
     return timings
-
-
-def _fmt(x: float | None, spec: str = ".3g") -> str:
-    if x is None:
-        return "-"
-    if math.isinf(x):
-        return "inf"
-    return format(x, spec)
-
-
-def _fmt_ratio(x: float | None, spec: str = ".4g") -> str:
-    """A variance ratio; a second estimator at rounding-error variance reads "exact"."""
-    if x is not None and x > 1e12:
-        return "exact (variance ~ 0)"
-    return _fmt(x, spec)
-
-
-def format_table(study: dict[str, Any], timings: dict[str, float] | None = None) -> str:
-    """The study as a plain-text table, plus ratios and timings.
-
-    Args:
-        study: the dict returned by `run_toy_study`.
-        timings: optional output of `time_estimators`.
-
-    Returns:
-        A multi-line string (Markdown-compatible table).
-    """
-    analytic = study["analytic_per_sample_variance"]
-    lines = [
-        f"x ~ N({study['theta']:g}, 1), f(x) = x^2, true gradient "
-        f"{study['true_gradient']:g}, {study['reps']} repetitions per cell",
-        "",
-        "| estimator | N | mean | variance | variance x N | analytic variance x N |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in study["results"]:
-        a = analytic.get(r["estimator"])
-        if r["estimator"] == "score_function_rloo":
-            a_text = f"~{_fmt(analytic['score_function_baseline'])}"
-        else:
-            a_text = _fmt(a)
-        lines.append(
-            f"| {r['estimator']} | {r['n']} | {r['mean']:.4f} | {_fmt(r['variance'], '.4g')} "
-            f"| {_fmt(r['per_sample_variance'], '.4g')} | {a_text} |"
-        )
-    ratio_rows = benchmark_ratios(study)
-    t2 = study["theta"] ** 2
-    lines += [
-        "",
-        "Variance ratios at equal N (higher = the second estimator is better; "
-        f"analytic score_function/pathwise = {(t2 * t2 + 14 * t2 + 15) / 4:.4g}):",
-        "",
-        "| N | score_function / pathwise | score_function / rloo | pathwise / qmc | pathwise / antithetic |",
-        "|---:|---:|---:|---:|---:|",
-    ]
-    for row in ratio_rows:
-        lines.append(
-            f"| {row['n']} | {_fmt_ratio(row['score_function/pathwise'])} "
-            f"| {_fmt_ratio(row['score_function/score_function_rloo'])} "
-            f"| {_fmt_ratio(row['pathwise/pathwise_qmc'])} "
-            f"| {_fmt_ratio(row['pathwise/pathwise_antithetic'])} |"
-        )
-    if timings:
-        lines += [
-            "",
-            "Wall time per 10^6 samples (best of 3, compiled, CPU):",
-            "",
-            "| estimator | seconds |",
-            "|---|---:|",
-        ]
-        lines += [f"| {k} | {v:.4f} |" for k, v in timings.items()]
-    return "\n".join(lines)
-
-
-_STYLES = {
-    "score_function": ("tab:red", "o"),
-    "score_function_baseline": ("tab:orange", "s"),
-    "score_function_rloo": ("tab:brown", "^"),
-    "pathwise": ("tab:blue", "o"),
-    "pathwise_antithetic": ("tab:cyan", "D"),
-    "pathwise_qmc": ("tab:green", "v"),
-}
-
-
-def plot_variance(study: dict[str, Any], path: str | Path) -> Path:
-    """Plots variance vs `N` on log-log axes, with the analytic `v / N` lines dashed.
-
-    Variances at rounding-error level (below 1e-20, e.g. antithetic pairs on
-    the linear toy gradient) cannot be drawn usefully on a log axis; they are
-    left out and noted in the legend.
-
-    Args:
-        study: the dict returned by `run_toy_study`.
-        path: where to write the PNG (parent folders are created).
-
-    Returns:
-        The path written.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sizes = sorted(set(study["sizes"]))
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    names = list(dict.fromkeys(r["estimator"] for r in study["results"]))
-    for name in names:
-        rows = sorted((r for r in study["results"] if r["estimator"] == name), key=lambda r: r["n"])
-        pts = [(r["n"], r["variance"]) for r in rows if r["variance"] > 1e-20]
-        color, marker = _STYLES.get(name, (None, "o"))
-        if pts:
-            ax.plot(*zip(*pts), marker=marker, color=color, label=name)
-        if len(pts) < len(rows):
-            ax.plot(
-                [],
-                [],
-                marker=marker,
-                color=color,
-                linestyle="none",
-                label=f"{name}: variance ~ 0 (exact), not drawn",
-            )
-    analytic = study["analytic_per_sample_variance"]
-    labels = {
-        "score_function": "score function",
-        "score_function_baseline": "baseline E[x^2]",
-        "score_function_best_constant": "best constant baseline",
-        "pathwise": "pathwise",
-    }
-    colors = {"score_function_best_constant": "tab:gray"}
-    for key, v in analytic.items():
-        color = colors.get(key, _STYLES.get(key, ("k", ""))[0])
-        ax.plot(
-            sizes,
-            [v / n for n in sizes],
-            "--",
-            color=color,
-            alpha=0.6,
-            label=f"analytic {labels.get(key, key)}: {v:g}/N",
-        )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("number of samples N")
-    ax.set_ylabel("variance of the gradient estimate")
-    ax.set_title(
-        f"Gradient estimator variance, x ~ N({study['theta']:g}, 1), f(x) = x^2 "
-        f"({study['reps']} reps)"
-    )
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -1,4 +1,4 @@
-"""A VAE written "the common way": the baseline of the zoo benchmarks (not a public model).
+"""A VAE written "the common way": the baseline of the zoo benchmarks (not a zoo model).
 
 This is how most tutorial code writes a VAE (keras-io `examples/generative/vae.py`
 is the model): a `keras.Model` subclass holding an encoder and a decoder, the
@@ -84,9 +84,14 @@ class ReferenceVAE(keras.Model):
 
     Example:
 
-    >>> model = ReferenceVAE("mlp_vae", (784,), 16, hidden_units=(512, 256), seed=0)
+    >>> model = ReferenceVAE("mlp_vae", (64,), 2, hidden_units=(16,), seed=0)
     >>> model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
-    >>> model.fit(splits.train, epochs=1)
+    >>> x = np.random.default_rng(0).integers(0, 2, (8, 64)).astype("float32")
+    >>> history = model.fit(x, epochs=1, batch_size=4, verbose=0)
+    >>> sorted(history.history)
+    ['kl', 'loss', 'reconstruction']
+    >>> model.elbo(x).shape
+    TensorShape([8])
     """
 
     def __init__(

@@ -1,1 +1,0 @@
-"""Benchmarks: library functions behind the scripts in `benchmarks/` (tables + JSON)."""
