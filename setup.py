@@ -46,6 +46,7 @@ setup(
         "test": [
             "pytest>=8,<10",
             "pytest-cov==7.1.0",
+            "pytest-xdist==3.8.0",
             "ruff==0.17.5",
             "mypy==2.4.1",
         ],

@@ -1,8 +1,9 @@
 """The gradient estimators each latent family of the zoo accepts: one vocabulary, no TensorFlow.
 
-The zoo's model classes take their `estimators` from here, and `--estimator`'s
-`--help` lists them without importing TensorFlow; the benchmarks, the tuner's
-search space and the README use the same names.
+The zoo's model classes take their `estimators` from here (`estimators =
+GAUSSIAN`), and `--estimator`'s `--help` lists each model's without importing
+TensorFlow (`keras_rt.cli.choices.estimator_help`); the benchmarks, the
+tuner's search space and the README use the same names.
 """
 
 from __future__ import annotations
@@ -21,15 +22,4 @@ FAMILIES = {
 }
 
 
-def estimator_help(separator: str = "; ") -> str:
-    """The estimators of each family, for `--estimator`'s help.
-
-    Example:
-
-    >>> estimator_help(separator=" | ").split(" | ")[0]
-    'Gaussian latents: pathwise, antithetic, qmc, stl'
-    """
-    return separator.join(f"{family}: {', '.join(names)}" for family, names in FAMILIES.items())
-
-
-__all__ = ["CATEGORICAL", "FAMILIES", "GAUSSIAN", "IMPORTANCE_WEIGHTED", "estimator_help"]
+__all__ = ["CATEGORICAL", "FAMILIES", "GAUSSIAN", "IMPORTANCE_WEIGHTED"]

@@ -19,7 +19,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from keras_rt.estimator_names import estimator_help
+from keras_rt.cli.choices import estimator_help
 
 
 def setting(
@@ -155,7 +155,7 @@ class RunConfig:
     )
     estimator: str | None = setting(
         None,
-        "gradient estimator of the model (default: its first) -- " + estimator_help(),
+        "gradient estimator of the model (default: the first listed for it) -- " + estimator_help(),
         metavar="NAME",
     )
     model_config: dict[str, Any] = setting(

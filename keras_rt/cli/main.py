@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "keras_rt.cli.benchmark_zoo",
         "zoo VAEs under fit vs a hand-written GradientTape VAE: throughput and quality",
     ),
+    "benchmark-estimators": (
+        "keras_rt.cli.benchmark_estimators",
+        "every zoo model with every estimator it accepts, at equal epochs and equal time",
+    ),
     "benchmark-sampling": (
         "keras_rt.cli.benchmark_sampling",
         "time Sampling against the inline reparameterization expression",

@@ -116,11 +116,9 @@ def plot_variance(study: dict[str, Any], path: str | Path) -> Path:
     Returns:
         The path written.
     """
-    import matplotlib
+    from keras_rt.training.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sizes = sorted(set(study["sizes"]))

@@ -8,7 +8,8 @@ import numpy as np
 from scipy.stats import norm
 
 
-def _pyplot():
+def pyplot():
+    """`matplotlib.pyplot` on the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -46,7 +47,7 @@ def plot_reconstructions(
     model, x: np.ndarray, image_shape, path: str, count: int = 10, labels: np.ndarray | None = None
 ) -> str:
     """Inputs (top row) next to their reconstructions (bottom row)."""
-    plt = _pyplot()
+    plt = pyplot()
     x = x[:count]
     labels = None if labels is None else labels[:count]
     recon = np.asarray(model.reconstruct(model_inputs(model, x, labels)))
@@ -61,7 +62,7 @@ def plot_reconstructions(
 
 def plot_samples(model, image_shape, path: str, rows: int = 8, cols: int = 8) -> str:
     """A grid of images decoded from prior draws z ~ p(z)."""
-    plt = _pyplot()
+    plt = pyplot()
     if getattr(model, "needs_labels", False):  # one row per class
         labels = np.repeat(np.arange(rows) % model.num_classes, cols).astype("int32")
         images = np.asarray(model.sample(labels))
@@ -78,7 +79,7 @@ def plot_samples(model, image_shape, path: str, rows: int = 8, cols: int = 8) ->
 
 def plot_latent_map(model, x: np.ndarray, labels: np.ndarray, path: str) -> str:
     """Posterior means of `x` in a 2-D latent space, colored by label."""
-    plt = _pyplot()
+    plt = pyplot()
     z_mean = np.asarray(model.encode(model_inputs(model, x, labels))[0])
     fig, ax = plt.subplots(figsize=(6, 5))
     points = ax.scatter(z_mean[:, 0], z_mean[:, 1], c=labels, cmap="tab10", s=8)
@@ -91,7 +92,7 @@ def plot_latent_map(model, x: np.ndarray, labels: np.ndarray, path: str) -> str:
 
 def plot_manifold(model, image_shape, path: str, size: int = 15) -> str:
     """Images decoded on a grid of prior quantiles of a 2-D latent space."""
-    plt = _pyplot()
+    plt = pyplot()
     quantiles = norm.ppf(np.linspace(0.05, 0.95, size)).astype("float32")
     zz = np.array([[a, b] for b in quantiles[::-1] for a in quantiles], "float32")
     images = np.asarray(model.likelihood.mean(model.decode(zz)))

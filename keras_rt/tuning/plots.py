@@ -18,12 +18,10 @@ def plot_objective_vs_latent_dim(
     Returns:
         `path`.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from keras_rt.training.plots import pyplot
     from keras_rt.tuning.objectives import DESCRIPTIONS
+
+    plt = pyplot()
 
     trials = [t for t in results["trials"] if t["value"] is not None]
     better = min if results["direction"] == "min" else max

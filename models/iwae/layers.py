@@ -115,7 +115,8 @@ class DReGSurrogate(keras.layers.Layer):
 
     def call(self, inputs):
         log_w, log_w_fixed_z = (ops.cast(t, "float32") for t in inputs)
-        w = ops.stop_gradient(ops.softmax(log_w, axis=1))
+        # softmax over the k samples, written out: Keras warns about a softmax over one entry (k = 1).
+        w = ops.stop_gradient(ops.exp(log_w - ops.logsumexp(log_w, axis=1, keepdims=True)))
         surrogate = ops.mean(
             ops.sum(w * w * log_w + w * log_w_fixed_z - w * w * log_w_fixed_z, axis=1)
         )

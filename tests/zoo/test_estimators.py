@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_rt.cli.choices import estimator_help, zoo_estimators
 from keras_rt.estimator_names import FAMILIES
 from keras_rt.zoo import IWAE, MLPVAE, ZOO, get_zoo_entry
 from tests.stats import Z
@@ -36,6 +37,16 @@ def test_the_vocabulary_is_the_models():
     for entry in ZOO.values():
         assert set(entry.estimators) <= names
         assert entry.hyperparameters()["estimator"] == entry.estimators[0]
+
+
+def test_help_lists_each_models_estimators_as_the_registry_has_them():
+    # --help reads them from the zoo's source without importing TensorFlow.
+    assert zoo_estimators() == {name: entry.estimators for name, entry in ZOO.items()}
+    text = estimator_help()
+    for name, entry in ZOO.items():
+        assert any(
+            name in part and ", ".join(entry.estimators) in part for part in text.split("; ")
+        )
 
 
 @pytest.mark.parametrize("name,bad", [("mlp_vae", "dreg"), ("iwae", "qmc"), ("gumbel_vae", "stl")])
@@ -94,3 +105,39 @@ def test_new_estimators_are_unbiased_for_the_gradient_they_claim(cls, reference,
     x = (np.random.default_rng(1).uniform(size=(4, 8)) > 0.5).astype("float32")
     reps = 400
     _assert_same_mean(_gradients(base, x, reps), _gradients(model, x, reps))
+
+
+def _score_function_of_the_bound(log_px, log_q, latent_shape):
+    """The plain score-function surrogate of the IWAE-k bound: no baselines."""
+    n, classes = latent_shape
+    log_w = log_px - float(n) * np.log(classes) - log_q
+    bound = tf.reduce_logsumexp(log_w, axis=1) - np.log(float(log_w.shape[1]))
+    return bound + tf.stop_gradient(bound) * tf.reduce_sum(log_q - tf.stop_gradient(log_q), axis=1)
+
+
+def test_vimco_is_unbiased_for_the_score_function_gradient_of_the_bound(monkeypatch):
+    from keras_rt.zoo import GumbelVAE
+    from keras_rt.zoo.gumbel_vae import model as gumbel_module
+
+    vimco, reference = (
+        GumbelVAE(
+            input_shape=(8,),
+            latent_dim=2,
+            num_classes=3,
+            hidden_units=(4,),
+            estimator="vimco",
+            num_score_samples=3,
+            seed=2,
+        )
+        for _ in range(2)
+    )
+    reference.set_weights(vimco.get_weights())
+    x = (np.random.default_rng(2).uniform(size=(4, 8)) > 0.5).astype("float32")
+    reps = 400
+    vimco_draws = _gradients(vimco, x, reps)
+    with monkeypatch.context() as patch:
+        patch.setattr(gumbel_module, "vimco_surrogate", _score_function_of_the_bound)
+        reference_draws = _gradients(reference, x, reps)
+    # The baselines must also lower the variance they exist for (encoder weights come first).
+    assert vimco_draws.var(0).sum() < reference_draws.var(0).sum()
+    _assert_same_mean(reference_draws, vimco_draws)
