@@ -161,7 +161,24 @@ class RunConfig:
     model_config: dict[str, Any] = setting(
         {}, "the model's constructor arguments (its hyperparameters)", flag=False
     )
-    verbose: Any = setting("auto", "Keras verbosity", choices=("auto", 0, 1, 2))
+    verbose: Any = setting(
+        "auto",
+        "Keras verbosity (auto: a progress bar on a terminal, one line per epoch otherwise)",
+        choices=("auto", 0, 1, 2),
+    )
+    overwrite: bool = setting(
+        False, "delete an earlier run or search in the output folder and start afresh"
+    )
+    export_name: str | None = setting(
+        None,
+        "name of the export under the export folder (default: the model's name)",
+        metavar="NAME",
+    )
+    allow_signature_change: bool = setting(
+        False,
+        "export even if the signatures differ from the newest version of that name "
+        "(its clients must change too)",
+    )
 
     def validate(self):
         """Checks every setting's type, choices and bounds; raises `ValueError` naming the first bad one.
@@ -179,6 +196,10 @@ class RunConfig:
                 f"`output_dir` must be a folder, not a file. Received: output_dir={self.output_dir!r}"
             )
         return self
+
+    def export_name_for(self) -> str:
+        """The model's name under the export folder: `export_name`, else the zoo model's name."""
+        return self.export_name or self.model
 
     def model_overrides(self) -> dict[str, Any]:
         """The model's constructor arguments this run sets: `model_config`, then `estimator`."""
@@ -199,6 +220,21 @@ class RunConfig:
         if unknown:
             raise ValueError(f"Unknown config keys: {unknown}. Valid keys: {sorted(known)}")
         return cls(**values)
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any], source: str = "") -> None:
+        """Checks the type and bounds of each known setting in `values` (before any is merged).
+
+        A value that a flag will replace is still checked: a config file with
+        a wrong value is wrong whatever the command line says.
+        """
+        types = setting_types(cls)
+        for field in dataclasses.fields(cls):
+            if field.name in values:
+                try:
+                    check_setting(field.name, values[field.name], types[field.name], field.metadata)
+                except ValueError as error:
+                    raise ValueError(f"{source}{error}") from None
 
     # The key under which a run folder's config.json holds this config.
     file_key = "run_config"
@@ -224,6 +260,7 @@ class RunConfig:
         values = values.get(cls.file_key, values)
         if not isinstance(values, dict):
             raise ValueError(f"Config file {path!r}: {cls.file_key!r} must be a JSON object.")
+        cls.check_values(values, source=f"Config file {path!r}: ")
         return cls.from_dict({**values, **{k: v for k, v in overrides.items() if v is not None}})
 
 

@@ -6,7 +6,10 @@ Usage:
 
 Writes <export-dir>/<name>/<next version>/ (TensorFlow Serving layout) with
 the signatures serving_default, encode, decode, sample and log_likelihood;
-the .keras file and config.json travel with it in assets.extra/.
+the .keras file and config.json travel with it in assets.extra/. An export
+identical to the newest version is not written again; one whose signatures
+differ from the newest version's is refused (clients would break), unless
+--allow-signature-change: export under another --name instead.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     source.add_argument("--model-path", help="a .keras file saved from a zoo model")
     parser.add_argument(
-        "--name", help="model name under the export folder (default: the run's model)"
+        "--name",
+        "--export-name",
+        dest="name",
+        help="model name under the export folder (default: the run's model)",
+    )
+    parser.add_argument(
+        "--allow-signature-change",
+        action="store_true",
+        help="export even if the signatures differ from the newest version of that name "
+        "(its clients must change too)",
     )
     parser.add_argument(
         "--export-dir", default="saved_models", help="base folder (default: saved_models)"
@@ -36,7 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def export_from_files(
-    model_path: str, export_dir: str, name: str | None, config_path: str | None = None
+    model_path: str,
+    export_dir: str,
+    name: str | None,
+    config_path: str | None = None,
+    *,
+    allow_signature_change: bool = False,
 ) -> str:
     """Loads a `.keras` zoo model (safe mode) and exports it; returns the version folder."""
     import keras
@@ -57,7 +74,9 @@ def export_from_files(
             "only zoo models have the encode/decode/sample signatures."
         )
     name = name or (config or {}).get("model") or model.name
-    return export_model(model, export_dir, name, config=config)
+    return export_model(
+        model, export_dir, name, config=config, allow_signature_change=allow_signature_change
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +88,13 @@ def run(args: argparse.Namespace) -> int:
         config_path = os.path.join(args.run_dir, "config.json")
     else:
         model_path, config_path = args.model_path, None
-    path = export_from_files(model_path, args.export_dir, args.name, config_path)
+    path = export_from_files(
+        model_path,
+        args.export_dir,
+        args.name,
+        config_path,
+        allow_signature_change=args.allow_signature_change,
+    )
     print(f"SavedModel: {path}")
     return 0
 

@@ -14,6 +14,12 @@ Then, as with TensorFlow Serving:
 The newest version of each model is served; a new version folder is picked
 up without a restart (every --poll-seconds), and one that fails to load is
 reported in the model's status while the previous version keeps serving.
+
+Security: a SavedModel is a program, so the model folders must be as trusted
+as code. Models whose graphs read or write files, run Python or reach the
+network are refused unless --allow-file-ops. Run as an unprivileged user, and
+keep the default --host 127.0.0.1 unless clients on other machines must reach
+the server (then put it behind a proxy with TLS and authentication).
 """
 
 from __future__ import annotations
@@ -104,6 +110,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the most examples (or samples) per request (default: 4096)",
     )
     parser.add_argument(
+        "--read-timeout-seconds",
+        type=float,
+        default=30.0,
+        help="close a connection whose request (headers and body) has not arrived this many "
+        "seconds after its first byte, or after the connection opened (default: 30)",
+    )
+    parser.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        default=64,
+        help="requests in flight beyond this get 503 at once (default: 64)",
+    )
+    parser.add_argument(
+        "--allow-file-ops",
+        action="store_true",
+        help="DANGEROUS: also load models whose graphs read or write files, run Python or "
+        "reach the network (ReadFile, WriteFile, PyFunc, ...); refused by default. Only for "
+        "models you trust as code",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
@@ -122,13 +148,29 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--batch-max-rows must be >= 1. Received: {args.batch_max_rows}")
     if args.batch_timeout_ms < 0:
         raise ValueError(f"--batch-timeout-ms must be >= 0. Received: {args.batch_timeout_ms}")
+    if not args.read_timeout_seconds > 0:
+        raise ValueError(
+            f"--read-timeout-seconds must be > 0. Received: {args.read_timeout_seconds}"
+        )
+    if args.max_concurrent_requests < 1:
+        raise ValueError(
+            f"--max-concurrent-requests must be >= 1. Received: {args.max_concurrent_requests}"
+        )
     models = dict(parse_model_flag(v) for v in args.model)
     base_path = args.model_base_path
     if base_path is None and not models:
         base_path = DEFAULT_BASE_PATH
     store = ModelStore(
-        base_path, models, num_versions=args.num_versions, poll_seconds=args.poll_seconds
+        base_path,
+        models,
+        num_versions=args.num_versions,
+        poll_seconds=args.poll_seconds,
+        allow_file_ops=args.allow_file_ops,
     )
+    if args.allow_file_ops:
+        logging.getLogger("keras_rt.serving").warning(
+            "--allow-file-ops: models may read and write files, run Python and reach the network"
+        )
     serve(
         store,
         host=args.host,
@@ -141,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
         batching=args.batching,
         batch_max_rows=args.batch_max_rows,
         batch_timeout_ms=args.batch_timeout_ms,
+        read_timeout=args.read_timeout_seconds,
+        max_concurrent_requests=args.max_concurrent_requests,
     )
     return 0
 

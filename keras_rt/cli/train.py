@@ -7,9 +7,14 @@ Usage:
 Flags given on the command line win over `--config FILE` (JSON with the same
 keys, plus "model_config" for the model's own hyperparameters), which wins
 over the defaults. Re-running with the same --output-dir resumes an
-interrupted run. Writes into the run folder: config.json, metrics.json,
-versions.json, history.csv, model.keras, checkpoints/, logs/ (TensorBoard)
-and plots/*.png; exports a SavedModel to <export-dir>/<model>/<version>/.
+interrupted run (killed at any moment: it loses at most the epoch in
+progress); a complete run is left as it is (--overwrite trains it again).
+Writes into the run folder: config.json, versions.json, history.csv (one row
+per epoch), backup/ (while training), model.keras, checkpoints/, logs/
+(TensorBoard), plots/*.png, and last metrics.json; exports a SavedModel to
+<export-dir>/<export-name or model>/<version>/ unless its signatures differ
+from that name's newest version (--allow-signature-change) or it is identical
+to it (no new version).
 """
 
 from __future__ import annotations
@@ -57,9 +62,10 @@ def report(result) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Runs training from parsed flags."""
+    config = config_from_args(args).validate()  # bad settings fail before TensorFlow is imported
     from keras_rt.training.run import train
 
-    result = train(config_from_args(args))
+    result = train(config)
     report(result)
     return 0
 

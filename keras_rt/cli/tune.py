@@ -2,7 +2,8 @@
 
 Usage:
   python scripts/tune.py --model mlp_vae --dataset digits --latent-dims 2,4,8,16,32 --tuner grid --epochs 20
-  keras-rt tune --model mlp_vae --dataset digits --objective val_iwae_nll --export-best saved_models
+  keras-rt tune --model mlp_vae --dataset digits --objective val_iwae_nll \
+      --export-best saved_models --export-name mlp_vae_tuned
   keras-rt tune --config search.json --tuner bayesian --max-trials 20
 
 Objectives (--objective, all minimized, nats per example): val_neg_elbo (the
@@ -17,8 +18,11 @@ Flags given on the command line win over the file.
 Writes into --output-dir (default runs/tune-<model>-<dataset>): config.json,
 search/ (KerasTuner's project: oracle and one folder per trial), results.json
 and objective_vs_latent_dim.png; prints the trials table. --export-best DIR
-exports the best trial's model to DIR/<model>/<version>/. Rerunning the same
-command resumes an interrupted search; --overwrite starts fresh.
+exports the best trial's model to DIR/<export-name or model>/<version>/ (not
+again if identical to the newest version; refused if its signatures differ from
+it, unless --allow-signature-change). Rerunning the same command resumes an
+interrupted search, and a finished one exports nothing new; --overwrite starts
+fresh.
 
 Distributed: run the same command in a chief and in workers with
 KERASTUNER_TUNER_ID (chief, tuner0, tuner1, ...), KERASTUNER_ORACLE_IP and
@@ -55,11 +59,11 @@ def config_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Runs the search from parsed flags and reports it."""
+    config = config_from_args(args).validate()  # bad settings fail before TensorFlow is imported
     import keras
 
     from keras_rt.tuning.search import run_search
 
-    config = config_from_args(args)
     keras.utils.set_random_seed(config.seed)
     result = run_search(config)
     if result.role == "worker":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_rt.ops.validation import check_number
+from keras_rt.ops.validation import check_layer_inputs, check_number
 
 
 class BaseKL(keras.layers.Layer):
@@ -33,6 +33,13 @@ class BaseKL(keras.layers.Layer):
     `get_config` (`weight` and `metric_name`), `free_bits` included when it
     offers it.
 
+    What the layer is called on is checked before it is built, eagerly and
+    symbolically alike (`check_inputs`): the structure that `INPUT_NAMES`
+    and `INPUT_SHAPES` describe (a list or one tensor, never a dict; not
+    checked when `INPUT_NAMES` is `None`, the default), and a
+    floating-point dtype for every tensor (float16 and bfloat16 included).
+    A subclass whose inputs depend on its arguments overrides `check_inputs`.
+
     Args:
         weight: initial multiplier of the KL term, a number `>= 0`.
             Defaults to `1.0`.
@@ -59,6 +66,12 @@ class BaseKL(keras.layers.Layer):
     0.75
     """
 
+    # What `call` takes, for `check_inputs`: the tensors' names in order (one
+    # name: one tensor; several: a list; None: any structure, only dtypes are
+    # checked) and how their shapes relate.
+    INPUT_NAMES: tuple[str, ...] | None = None
+    INPUT_SHAPES: str = ""
+
     def __init__(
         self,
         weight: float = 1.0,
@@ -80,6 +93,14 @@ class BaseKL(keras.layers.Layer):
         )
         self.kl_tracker = keras.metrics.Mean(name=metric_name) if metric_name else None
 
+    def check_inputs(self, inputs) -> None:
+        """Raises `ValueError` unless `inputs` are the floating-point tensors `call` takes.
+
+        The message names the layer, what it expects and what it received.
+        Runs on every call, before `build`, on tensors and `KerasTensor`s.
+        """
+        check_layer_inputs(self, inputs, self.INPUT_NAMES, shapes=self.INPUT_SHAPES)
+
     def kl_per_example(self, inputs):
         """The unweighted KL of each example: float32, summed over latent dimensions."""
         raise NotImplementedError(f"{type(self).__name__} must implement `kl_per_example`.")
@@ -95,6 +116,12 @@ class BaseKL(keras.layers.Layer):
             batch_axes = tuple(range(len(per_dim.shape) - 1))
             return ops.sum(ops.maximum(ops.mean(per_dim, axis=batch_axes), self.free_bits))
         return ops.mean(kl)
+
+    def __call__(self, inputs, *args, **kwargs):
+        # Before Keras converts, builds or traces: a symbolic call never reaches
+        # `call`, and `build` sees shapes only.
+        self.check_inputs(inputs)
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs):
         kl = self.kl_per_example(inputs)

@@ -11,7 +11,7 @@ from keras_rt.ops.noise import (
     sobol_dim,
     standard_normal_noise,
 )
-from keras_rt.ops.validation import check_choice, check_int
+from keras_rt.ops.validation import check_choice, check_int, check_layer_inputs
 
 
 class BaseSampler(keras.layers.Layer):
@@ -34,14 +34,24 @@ class BaseSampler(keras.layers.Layer):
 
     A subclass sets `INFERENCE_MODES` (the first one, `"sample"`, keeps
     drawing when not training) and implements `draw`, plus `infer` when it
-    has other modes, `parameters` to check and split its inputs, and
-    `event_shape` when one draw's shape is not the input's shape. Its
-    `get_config` adds its own constructor arguments to this one's (`seed`
-    and `inference`), `num_samples` and `noise` included when it offers
-    them. A Gaussian sampler offers a choice of noise by setting
+    has other modes, `parameters` to split its inputs, and `event_shape`
+    when one draw's shape is not the input's shape. Its `get_config` adds
+    its own constructor arguments to this one's (`seed` and `inference`),
+    `num_samples` and `noise` included when it offers them. A Gaussian
+    sampler offers a choice of noise by setting
     `NOISE_TYPES = keras_rt.ops.noise.NOISE_TYPES` and calling
     `check_noise_shape(event_shape)` in its `build`; the others keep
     `NOISE_TYPES = ("normal",)`.
+
+    What the layer is called on is checked before it is built, eagerly and
+    symbolically alike (`check_inputs`): the structure that the subclass's
+    `INPUT_NAMES`, `INPUT_SHAPES` and `PACKED_INPUT` describe (a list or one
+    tensor, never a dict; not checked when `INPUT_NAMES` is `None`, the
+    default), and a floating-point dtype for every tensor (float16 and
+    bfloat16 included). So integer inputs to a functional
+    model are refused when the model is built, not at `predict`, with a
+    message that names the layer, what it expects and what it received.
+    Shapes are checked in `build`.
 
     Noise (`keras_rt.ops.standard_normal_noise`); every choice gives each
     draw an exact `N(0, I)` law, only the joint law of the draws differs:
@@ -89,6 +99,13 @@ class BaseSampler(keras.layers.Layer):
 
     INFERENCE_MODES: tuple[str, ...] = ("sample",)
     NOISE_TYPES: tuple[str, ...] = ("normal",)
+    # What `call` takes, for `check_inputs`: the tensors' names in order (one
+    # name: one tensor; several: a list; None: any structure, only dtypes are
+    # checked), how their shapes relate, and the one tensor accepted in place
+    # of the list (None: none).
+    INPUT_NAMES: tuple[str, ...] | None = None
+    INPUT_SHAPES: str = ""
+    PACKED_INPUT: str | None = None
 
     def __init__(
         self,
@@ -127,8 +144,18 @@ class BaseSampler(keras.layers.Layer):
 
     # -- hooks for subclasses -------------------------------------------------
 
+    def check_inputs(self, inputs) -> None:
+        """Raises `ValueError` unless `inputs` are the floating-point tensors `call` takes.
+
+        The message names the layer, what it expects and what it received.
+        Runs on every call, before `build`, on tensors and `KerasTensor`s.
+        """
+        check_layer_inputs(
+            self, inputs, self.INPUT_NAMES, shapes=self.INPUT_SHAPES, packed=self.PACKED_INPUT
+        )
+
     def parameters(self, inputs):
-        """Checks the call's `inputs` and returns the parameters `draw` and `infer` take."""
+        """Returns the parameters `draw` and `infer` take (the checked call `inputs`)."""
         return inputs
 
     def draw(self, params):
@@ -186,6 +213,12 @@ class BaseSampler(keras.layers.Layer):
         if self.num_samples is None:
             return tensor
         return ops.repeat(ops.expand_dims(tensor, 1), self.num_samples, axis=1)
+
+    def __call__(self, inputs, *args, **kwargs):
+        # Before Keras converts, builds or traces: a symbolic call never reaches
+        # `call`, and `build` sees shapes only.
+        self.check_inputs(inputs)
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs, training=None):
         params = self.parameters(inputs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from keras_rt.api_export import keras_rt_export
 from keras_rt.layers.base_kl import BaseKL
 from keras_rt.ops.kl import categorical_kl_to_uniform
-from keras_rt.ops.validation import check_float_dtype
 
 
 @keras_rt_export()
@@ -38,6 +37,9 @@ class CategoricalKL(BaseKL):
     (None, 20, 10)
     """
 
+    INPUT_NAMES = ("logits",)
+    INPUT_SHAPES = "of shape (batch, ..., K), K >= 2"
+
     def __init__(self, weight: float = 1.0, metric_name: str | None = "kl", **kwargs):
         super().__init__(weight=weight, metric_name=metric_name, **kwargs)
 
@@ -51,5 +53,4 @@ class CategoricalKL(BaseKL):
 
     def kl_per_example(self, inputs):
         """The unweighted KL of each example (float32, summed over categorical variables)."""
-        check_float_dtype("logits", inputs)
         return categorical_kl_to_uniform(inputs)

@@ -11,7 +11,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.ops.validation import check_float_dtype, check_int, check_same_shape
+from keras_rt.ops.validation import check_int, check_layer_inputs, check_same_shape
 
 tfd = tfp.distributions
 
@@ -115,7 +115,9 @@ class DistributionSampling(keras.layers.Layer):
 
     Call arguments:
         inputs: one tensor, or a list of tensors of one shape, in the
-            family's parameter order.
+            family's parameter order; floating-point (checked when the
+            layer is called, symbolically too, like the samplers'
+            `BaseSampler.check_inputs`).
 
     Output shape:
         The parameters' shape, or `(batch, num_samples, ...)`.
@@ -149,6 +151,26 @@ class DistributionSampling(keras.layers.Layer):
     def _as_list(self, inputs):
         return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
 
+    def check_inputs(self, inputs) -> None:
+        """Raises `ValueError` unless `inputs` are the family's floating-point parameter tensors.
+
+        The message names the layer, the family, what it expects and what it
+        received. Runs on every call, before `build`, on tensors and `KerasTensor`s.
+        """
+        check_layer_inputs(
+            f"`DistributionSampling(family={self.family!r})` (layer {self.name!r})",
+            inputs,
+            self._family.params,
+            shapes="of the same shape" if len(self._family.params) > 1 else "",
+            list_of_one=True,
+        )
+
+    def __call__(self, inputs, *args, **kwargs):
+        # Before Keras converts, builds or traces: a symbolic call never reaches
+        # `call`, and `build` sees shapes only.
+        self.check_inputs(inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
     def build(self, input_shape):
         shapes = (
             list(input_shape)
@@ -164,7 +186,7 @@ class DistributionSampling(keras.layers.Layer):
                 f"Received: {len(shapes)} tensor(s) with shapes {[tuple(s) for s in shapes]}"
             )
         if len(shapes) > 1:
-            check_same_shape(list(params), shapes)
+            check_same_shape(list(params), shapes, layer=self)
         self.built = True
 
     def distribution(self, inputs) -> tfp.distributions.Distribution:
@@ -172,7 +194,6 @@ class DistributionSampling(keras.layers.Layer):
         tensors = self._as_list(inputs)
         kwargs = {}
         for name, constrain, tensor in zip(self._family.params, self._family.constraints, tensors):
-            check_float_dtype(name, tensor)
             kwargs[name] = constrain(ops.cast(tensor, "float32"))
         return self._family.make(**kwargs)
 

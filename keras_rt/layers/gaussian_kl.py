@@ -12,12 +12,13 @@ from keras_rt.ops.gaussian import check_scale_params_shape, fill_scale_tril
 from keras_rt.ops.kl import diagonal_gaussian_kl, tril_gaussian_kl
 from keras_rt.ops.validation import (
     check_choice,
-    check_float_dtype,
+    check_layer_inputs,
     check_number,
     check_same_shape,
 )
 
 COVARIANCES = ("diagonal", "full")
+COVARIANCE_INPUTS = ("mean", "scale_params")  # covariance="full"
 ESTIMATORS = ("analytic", "stl")
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -92,6 +93,7 @@ class GaussianKL(BaseKL):
     ):
         check_choice("covariance", covariance, COVARIANCES)
         self.estimator = check_choice("estimator", estimator, ESTIMATORS)
+        free_bits = check_number("free_bits", free_bits, minimum=0)
         if covariance == "full" and free_bits:
             raise ValueError(
                 "`free_bits` is defined per latent dimension and needs covariance='diagonal'. "
@@ -101,17 +103,36 @@ class GaussianKL(BaseKL):
         self.covariance = covariance
         self.diag_shift = check_number("diag_shift", diag_shift, minimum=0)
 
+    def input_names(self) -> tuple[str, ...]:
+        """The tensors `call` takes, in order: they depend on `covariance` and `estimator`."""
+        names = ("z_mean", "z_log_var") if self.covariance == "diagonal" else COVARIANCE_INPUTS
+        return names + ("z",) if self.estimator == "stl" else names
+
+    def check_inputs(self, inputs) -> None:
+        if self.covariance == "diagonal":
+            shapes = "of the same shape"
+        elif self.estimator == "stl":
+            shapes = "of shapes (batch, d), (batch, d (d + 1) / 2) and (batch, d)"
+        else:
+            shapes = "of shapes (batch, d) and (batch, d (d + 1) / 2)"
+        if self.estimator == "stl":
+            shapes += " (with estimator='stl', z is the sample drawn from them)"
+        check_layer_inputs(self, inputs, self.input_names(), shapes=shapes)
+
     def build(self, input_shape):
-        count = 3 if self.estimator == "stl" else 2
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != count:
-            what = "[z_mean, z_log_var, z]" if count == 3 else "[z_mean, z_log_var]"
+        names = self.input_names()
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) != len(names)
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
+        ):
             raise ValueError(
                 f"`GaussianKL(estimator={self.estimator!r})` must be called on a list of "
-                f"{count} tensors, {what}. Received: input_shape={input_shape!r}"
+                f"{len(names)} tensors, [{', '.join(names)}]. Received: input_shape={input_shape!r}"
             )
         input_shape = input_shape[:2]
         if self.covariance == "diagonal":
-            check_same_shape(["z_mean", "z_log_var"], input_shape)
+            check_same_shape(["z_mean", "z_log_var"], input_shape, layer=self)
         else:
             check_scale_params_shape(*input_shape)
         self.built = True
@@ -119,8 +140,6 @@ class GaussianKL(BaseKL):
     def kl_per_example(self, inputs):
         """The unweighted KL of each example (float32, summed over latent dimensions)."""
         first, second = inputs[0], inputs[1]
-        check_float_dtype("z_mean", first)
-        check_float_dtype("z_log_var" if self.covariance == "diagonal" else "scale_params", second)
         if self.covariance == "diagonal":
             return diagonal_gaussian_kl(first, second)
         scale = fill_scale_tril(ops.cast(second, "float32"), self.diag_shift)

@@ -7,7 +7,7 @@ from keras import ops
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.layers.base_sampler import BaseSampler
-from keras_rt.ops.validation import check_bool, check_float_dtype, check_number
+from keras_rt.ops.validation import check_bool, check_number
 
 
 def check_temperature(temperature, name: str = "temperature") -> float:
@@ -76,6 +76,8 @@ class GumbelSoftmaxSampling(BaseSampler):
     """
 
     INFERENCE_MODES = ("sample", "hard", "mode")
+    INPUT_NAMES = ("logits",)
+    INPUT_SHAPES = "of shape (..., K), K >= 2"
 
     def __init__(
         self,
@@ -114,7 +116,6 @@ class GumbelSoftmaxSampling(BaseSampler):
         return -ops.log(-ops.log(uniform))
 
     def parameters(self, inputs):
-        check_float_dtype("logits", inputs)
         return ops.cast(inputs, "float32")
 
     def _one_hot_argmax(self, scores):

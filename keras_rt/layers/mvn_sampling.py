@@ -14,7 +14,7 @@ from keras_rt.ops.gaussian import (
     num_scale_params,
 )
 from keras_rt.ops.noise import NOISE_TYPES as GAUSSIAN_NOISE_TYPES
-from keras_rt.ops.validation import check_float_dtype, check_number
+from keras_rt.ops.validation import check_number
 
 # `num_scale_params` and `latent_dim_for` live in `keras_rt.ops.gaussian`;
 # they stay importable from here.
@@ -77,6 +77,8 @@ class MultivariateNormalTriLSampling(BaseSampler):
 
     INFERENCE_MODES = ("sample", "mean")
     NOISE_TYPES = GAUSSIAN_NOISE_TYPES
+    INPUT_NAMES = ("mean", "scale_params")
+    INPUT_SHAPES = "of shapes (batch, d) and (batch, d (d + 1) / 2)"
 
     def __init__(
         self,
@@ -93,7 +95,11 @@ class MultivariateNormalTriLSampling(BaseSampler):
         self.diag_shift = check_number("diag_shift", diag_shift, minimum=0)
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) != 2
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
+        ):
             raise ValueError(
                 "`MultivariateNormalTriLSampling` must be called on a list "
                 f"[mean, scale_params]. Received: input_shape={input_shape!r}"
@@ -113,8 +119,6 @@ class MultivariateNormalTriLSampling(BaseSampler):
 
     def parameters(self, inputs):
         mean, scale_params = inputs
-        check_float_dtype("mean", mean)
-        check_float_dtype("scale_params", scale_params)
         return mean, scale_params
 
     def draw(self, params):

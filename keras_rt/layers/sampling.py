@@ -8,7 +8,7 @@ from keras_rt.api_export import keras_rt_export
 from keras_rt.layers.base_sampler import BaseSampler
 from keras_rt.ops import gaussian
 from keras_rt.ops.noise import NOISE_TYPES as GAUSSIAN_NOISE_TYPES
-from keras_rt.ops.validation import check_float_dtype, check_same_shape
+from keras_rt.ops.validation import check_range, check_same_shape
 
 
 def _is_single_shape(input_shape) -> bool:
@@ -93,6 +93,9 @@ class Sampling(BaseSampler):
 
     INFERENCE_MODES = ("sample", "mean")
     NOISE_TYPES = GAUSSIAN_NOISE_TYPES
+    INPUT_NAMES = ("z_mean", "z_log_var")
+    INPUT_SHAPES = "of the same shape"
+    PACKED_INPUT = "one tensor (..., 2 * latent) whose last-axis halves are z_mean and z_log_var"
 
     def __init__(
         self,
@@ -106,15 +109,7 @@ class Sampling(BaseSampler):
         super().__init__(
             seed=seed, num_samples=num_samples, inference=inference, noise=noise, **kwargs
         )
-        if log_var_range is not None:
-            bounds = tuple(float(v) for v in log_var_range)
-            if len(bounds) != 2 or not bounds[0] < bounds[1]:
-                raise ValueError(
-                    "`log_var_range` must be a pair (low, high) with low < high, or None. "
-                    f"Received: log_var_range={bounds!r}"
-                )
-            log_var_range = (bounds[0], bounds[1])
-        self.log_var_range = log_var_range
+        self.log_var_range = check_range("log_var_range", log_var_range, allow_none=True)
         self.supports_masking = False
 
     def build(self, input_shape):
@@ -132,7 +127,7 @@ class Sampling(BaseSampler):
                 f"holding both halves). Received: input_shape={input_shape!r}"
             )
         else:
-            check_same_shape(["z_mean", "z_log_var"], input_shape)
+            check_same_shape(["z_mean", "z_log_var"], input_shape, layer=self)
         self.check_noise_shape(self.event_shape(input_shape))
         self.built = True
 
@@ -145,8 +140,6 @@ class Sampling(BaseSampler):
             z_mean, z_log_var = inputs
         else:
             z_mean, z_log_var = ops.split(inputs, 2, axis=-1)
-        check_float_dtype("z_mean", z_mean)
-        check_float_dtype("z_log_var", z_log_var)
         return z_mean, z_log_var
 
     def draw(self, params):

@@ -8,7 +8,11 @@ Routes (as in TF Serving):
     POST /v1/models/{name}[/versions/{version}]:predict  row ("instances") or columnar ("inputs")
 
 Every refusal is a 4xx answer with the body `{"error": "..."}`; an unexpected
-failure is a 500 with the same body shape, and the server keeps running.
+failure is a 500 with the same body shape (file-system paths replaced; the
+full error goes to the log), and the server keeps running. Beyond
+`max_concurrent_requests` requests in flight the answer is a 503
+(`limits.ConcurrencyLimit`). A client that disconnects mid-upload is logged
+in one line.
 TensorFlow calls (and JSON decoding/encoding around them) run in a thread
 pool, so the event loop stays free to accept connections.
 """
@@ -24,11 +28,15 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from keras_rt.serving import rest
 from keras_rt.serving.batching import Batcher
 from keras_rt.serving.errors import BadRequest, PayloadTooLarge, ServingError
+from keras_rt.serving.limits import DEFAULT_MAX_CONCURRENT_REQUESTS, ConcurrencyLimit
 from keras_rt.serving.model_store import ModelStore
+from keras_rt.serving.protocol import READ_TIMED_OUT
+from keras_rt.serving.redact import redact_paths
 from keras_rt.serving.servable import Servable
 
 logger = logging.getLogger("keras_rt.serving")
@@ -62,6 +70,7 @@ def create_app(
     batching: bool = False,
     batch_max_rows: int = 64,
     batch_timeout_ms: float = 0.0,
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
 ) -> FastAPI:
     """Builds the REST app over `store` (which the caller loads and polls).
 
@@ -74,11 +83,13 @@ def create_app(
         batching: merge concurrent requests to one signature into one call.
         batch_max_rows: the most rows in a merged call.
         batch_timeout_ms: how long a merged call waits for more requests.
+        max_concurrent_requests: requests in flight beyond it get 503.
     """
     for name, value, low in (
         ("max_body_bytes", max_body_bytes, 1),
         ("max_batch_size", max_batch_size, 1),
         ("threads", threads, 1),
+        ("max_concurrent_requests", max_concurrent_requests, 1),
     ):
         if value < low:
             raise ValueError(f"`{name}` must be >= {low}. Received: {name}={value}")
@@ -101,6 +112,7 @@ def create_app(
     )
     app.state.store = store
     app.state.batcher = batcher
+    app.add_middleware(ConcurrencyLimit, max_requests=max_concurrent_requests)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -158,9 +170,18 @@ def create_app(
             return Response(payload, media_type=JSON)
         except ServingError as error:
             return error_response(error.status, error.message)
+        except ClientDisconnect:
+            # Nobody to answer: one line, no traceback (a read timeout was logged already).
+            if not request.scope.get(READ_TIMED_OUT):
+                logger.warning(
+                    "Predict on model %r: the client disconnected before sending the whole body",
+                    name,
+                )
+            return Response(status_code=499)
         except Exception as error:  # noqa: BLE001 - answer, log, keep serving
             logger.exception("Predict on model %r failed", name)
-            return error_response(500, f"Internal error: {type(error).__name__}: {error}"[:1000])
+            message = redact_paths(f"{type(error).__name__}: {error}".splitlines()[0])
+            return error_response(500, f"Internal error: {message}"[:1000])
 
     @app.post("/v1/models/{name}:predict")
     async def predict_latest(request: Request, name: str) -> Response:

@@ -5,8 +5,15 @@ The store serves the newest `num_versions` versions of each model that load;
 a version folder that appears later is loaded by `refresh()` (called every
 `poll_seconds` by a background thread) without a restart. A version that fails
 to load is reported in the model's status (state `END` with the error) and
-skipped: the versions already loaded keep serving. It is tried again only
-when its folder changes.
+skipped: the versions already loaded keep serving. It is tried again when
+any file in its folder changes (size or modification time, recursively), so
+a version copied in slowly is loaded once the copy is complete. Folders
+whose names are not integers (such as an export's `.tmp-*` folder) are
+never looked at.
+
+Before a version is loaded its graphs are checked for file-system, process
+and network ops (`graph_check`), unless `allow_file_ops`. Status messages are
+public: file-system paths in them are replaced (`redact`) and go to the log.
 
 Requests look models up in an immutable snapshot that `refresh()` replaces in
 one assignment, so the predict path takes no lock. Request names and versions
@@ -14,13 +21,14 @@ are only ever dictionary keys: they never become file paths. Folder names
 must match `MODEL_NAME_RE` / `VERSION_RE` and resolve inside their base
 folder (a symlink that points outside is skipped).
 
-Size: about 360 lines for one concept, the store's versions and their life cycle
+Size: about 380 lines for one concept, the store's versions and their life cycle
 (discover, load, retry, unload), which share one lock and one state table.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -28,6 +36,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 
 from keras_rt.serving.errors import NotFound
+from keras_rt.serving.fingerprint import folder_fingerprint
+from keras_rt.serving.redact import redact_paths
 from keras_rt.serving.servable import Servable
 
 logger = logging.getLogger("keras_rt.serving")
@@ -71,16 +81,19 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([real_path, real_root]) == real_root and real_path != real_root
 
 
-def _fingerprint(path: str) -> tuple:
-    """Changes when a version folder's contents change (so a broken one is retried)."""
-    parts: list[tuple[str, int | None, int | None]] = []
-    for sub in ("", "saved_model.pb", "saved_model.pbtxt", "variables"):
+def _error_code(error: Exception) -> str:
+    """A load error's status code: its own (`UnsafeModelError`, TensorFlow's) or UNKNOWN."""
+    code = getattr(error, "error_code", None)
+    if isinstance(code, str):
+        return code
+    if isinstance(code, int) and not isinstance(code, bool):
+        from tensorflow.core.protobuf import error_codes_pb2
+
         try:
-            st = os.stat(os.path.join(path, sub))
-            parts.append((sub, st.st_mtime_ns, st.st_size))
-        except OSError:
-            parts.append((sub, None, None))
-    return tuple(parts)
+            return error_codes_pb2.Code.Name(code)
+        except ValueError:
+            pass
+    return "UNKNOWN"
 
 
 def version_folders(model_dir: str) -> dict[int, str]:
@@ -106,7 +119,11 @@ class ModelStore:
         models: explicit `{name: model folder}` (each holding version folders).
         num_versions: how many of the newest loadable versions to serve per model.
         poll_seconds: `start_polling()` interval; 0 disables polling.
-        loader: `(name, version, path) -> Servable` (default: `Servable.load`).
+        allow_file_ops: load SavedModels whose graphs use file-system, process or
+            network ops (refused by default: see `keras_rt.serving.graph_check`).
+            Dangerous: only for models you trust as code.
+        loader: `(name, version, path) -> Servable` (default: `Servable.load`,
+            with the op check unless `allow_file_ops`).
 
     Example:
 
@@ -127,6 +144,7 @@ class ModelStore:
         *,
         num_versions: int = 1,
         poll_seconds: float = 2.0,
+        allow_file_ops: bool = False,
         loader: Loader | None = None,
     ):
         if num_versions < 1:
@@ -151,7 +169,10 @@ class ModelStore:
             self.explicit[name] = path
         self.num_versions = num_versions
         self.poll_seconds = poll_seconds
-        self._loader: Loader = loader or Servable.load
+        self.allow_file_ops = allow_file_ops
+        self._loader: Loader = loader or functools.partial(
+            Servable.load, allow_file_ops=allow_file_ops
+        )
         # name -> {version: status}; name -> {version: Servable}. Replaced, never mutated
         # in place, so readers need no lock.
         self._status: dict[str, dict[int, VersionStatus]] = {}
@@ -220,7 +241,7 @@ class ModelStore:
             if version in serving:
                 keep.append(version)
                 continue
-            fingerprint = _fingerprint(path)
+            fingerprint = folder_fingerprint(path)
             old = status.get(version)
             if (
                 old is not None
@@ -241,7 +262,17 @@ class ModelStore:
                     path,
                     first_line,
                 )
-                status[version] = VersionStatus(version, "END", "UNKNOWN", first_line, fingerprint)
+                # The status is public (HTTP): paths go to the log only.
+                known = {path: f"{name}/{version}", model_dir: name}
+                if self.base_path is not None:
+                    known[self.base_path] = "<model base path>"
+                status[version] = VersionStatus(
+                    version,
+                    "END",
+                    _error_code(error),
+                    redact_paths(first_line, known)[:1000],
+                    fingerprint,
+                )
                 continue
             logger.info(
                 "Model %s: version %d loaded from %s (signatures: %s)",

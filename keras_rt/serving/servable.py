@@ -16,6 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_rt.serving.errors import BadRequest
+from keras_rt.serving.graph_check import check_saved_model
+from keras_rt.serving.redact import redact_paths
 
 PREDICT_METHOD = "tensorflow/serving/predict"
 
@@ -72,7 +74,8 @@ def _dtype_enum_name(dtype: tf.DType) -> str:
 def _tf_message(error: tf.errors.OpError) -> str:
     """The first line of a TensorFlow error without its `{{function_node ...}}` prefixes."""
     lines = (error.message or "").strip().splitlines() or [type(error).__name__]
-    return re.sub(r"\{\{[^}]*\}\}\s*", "", lines[0]).strip() or type(error).__name__
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", lines[0]).strip() or type(error).__name__
+    return redact_paths(text)
 
 
 class SignatureInfo:
@@ -145,11 +148,25 @@ class Servable:
             key: SignatureInfo(key, fn) for key, fn in sorted(loaded.signatures.items())
         }
         if not self.signatures:
-            raise ValueError(f"The SavedModel at {path!r} has no signatures to serve.")
+            raise ValueError(f"The SavedModel of {name!r} version {version} has no signatures.")
 
     @classmethod
-    def load(cls, name: str, version: int, path: str) -> Servable:
-        """Loads a SavedModel version folder with the `serve` tag."""
+    def load(cls, name: str, version: int, path: str, *, allow_file_ops: bool = False) -> Servable:
+        """Loads a SavedModel version folder with the `serve` tag.
+
+        Args:
+            name: the model's name.
+            version: the integer version.
+            path: the version folder.
+            allow_file_ops: skip the check that refuses graphs with file-system,
+                process or network ops (`graph_check.check_saved_model`), which
+                runs before anything is loaded. Only for trusted models.
+
+        Raises:
+            graph_check.UnsafeModelError: the graphs use a forbidden op.
+        """
+        if not allow_file_ops:
+            check_saved_model(path)
         return cls(name, version, path, tf.saved_model.load(path, tags=["serve"]))
 
     def signature(self, signature_name: str) -> SignatureInfo:

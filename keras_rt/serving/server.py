@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ import uvicorn
 
 from keras_rt.serving.app import create_app
 from keras_rt.serving.model_store import ModelStore
+from keras_rt.serving.protocol import DEFAULT_READ_TIMEOUT, http_protocol
 
 logger = logging.getLogger("keras_rt.serving")
 
@@ -32,45 +34,29 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _low_latency_protocol() -> type:
-    """uvicorn's HTTP protocol with TCP_NODELAY, and a quick ACK after each read (Linux).
+def warn_if_root() -> bool:
+    """Logs a warning when the server runs as root (POSIX); returns whether it does.
 
-    uvicorn writes a response's headers and body separately: without
-    TCP_NODELAY the body waits ~40 ms for the client's delayed ACK. Python's
-    `http.client` (and so `urllib`) likewise writes a POST's headers and body
-    in two sends; a quick ACK of each read lets its body through at once.
+    A SavedModel is a program: a server that loads one as root gives it the
+    whole machine. Run it as an unprivileged user.
     """
-    from uvicorn.protocols.http.auto import AutoHTTPProtocol
-
-    quick_ack = getattr(socket, "TCP_QUICKACK", None)
-
-    class LowLatencyHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
-        def connection_made(self, transport) -> None:
-            self._raw_socket = transport.get_extra_info("socket")
-            try:
-                self._raw_socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except (AttributeError, OSError):
-                pass
-            if quick_ack is None:
-                self._raw_socket = None
-            super().connection_made(transport)
-
-        def data_received(self, data: bytes) -> None:
-            if self._raw_socket is not None:
-                try:
-                    self._raw_socket.setsockopt(socket.IPPROTO_TCP, quick_ack, 1)
-                except OSError:
-                    self._raw_socket = None
-            super().data_received(data)
-
-    return LowLatencyHTTPProtocol
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None or geteuid() != 0:
+        return False
+    logger.warning(
+        "Running as root: a SavedModel is a program, and this server runs it with root's "
+        "rights; run it as an unprivileged user"
+    )
+    return True
 
 
-def _uvicorn_server(store: ModelStore, log_level: str, access_log: bool, **app_options: Any):
+def _uvicorn_server(
+    store: ModelStore, log_level: str, access_log: bool, read_timeout: float, **app_options: Any
+):
     app = create_app(store, **app_options)
     config = uvicorn.Config(
         app,
-        http=_low_latency_protocol(),
+        http=http_protocol(read_timeout),
         log_level=log_level,
         access_log=access_log,
         log_config=None,  # keep the caller's logging set-up
@@ -88,18 +74,22 @@ def serve(
     port: int = 8501,
     log_level: str = "info",
     access_log: bool = False,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
     **app_options: Any,
 ) -> None:
     """Loads the store's models, starts polling and serves until interrupted.
 
-    `app_options` go to `create_app` (`max_body_bytes`, `threads`, `batching`, ...).
+    `read_timeout`: seconds for each request's headers and body to arrive
+    (`protocol.http_protocol`). `app_options` go to `create_app`
+    (`max_body_bytes`, `threads`, `batching`, `max_concurrent_requests`, ...).
     """
+    warn_if_root()
     sock = bind_socket(host, port)  # before loading: a busy port fails fast
     store.refresh()
     if not store.names():
         logger.warning("No models found yet; new model folders are picked up while serving")
     store.start_polling()
-    server = _uvicorn_server(store, log_level, access_log, **app_options)
+    server = _uvicorn_server(store, log_level, access_log, read_timeout, **app_options)
     actual_host, actual_port = sock.getsockname()[:2]
     logger.info(
         "Serving %s on http://%s:%d/v1/models/",
@@ -155,16 +145,18 @@ def start_server(
     port: int = 0,
     log_level: str = "warning",
     start_timeout: float = 30.0,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
     **app_options: Any,
 ) -> RunningServer:
     """Starts a server in a daemon thread on `host:port` (0: a free port).
 
     The store is refreshed first and polled while the server runs.
+    `read_timeout` and `app_options` are as in `serve`.
     """
     sock = bind_socket(host, port)
     store.refresh()
     store.start_polling()
-    server = _uvicorn_server(store, log_level, False, **app_options)
+    server = _uvicorn_server(store, log_level, False, read_timeout, **app_options)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="keras-rt-server", daemon=True
     )

@@ -57,6 +57,36 @@ def evaluate_splits(model, splits, config: TrainConfig, *, iwae: bool = True) ->
     return metrics
 
 
+COLLAPSE_KL_NATS = 0.1  # a test KL below this means the latents carry (almost) nothing
+
+
+def posterior_collapse(metrics: dict[str, Any]) -> str | None:
+    """A warning if the posterior collapsed (no active units, or test KL < 0.1 nats), else None.
+
+    Example:
+
+    >>> posterior_collapse({"test": {"kl": 0.02, "active_units": 0}})[:44]
+    'Posterior collapse: no latent unit is active'
+    >>> posterior_collapse({"test": {"kl": 12.5, "active_units": 8}}) is None
+    True
+    """
+    test = metrics.get("test", {})
+    units, kl = test.get("active_units"), test.get("kl")
+    if units != 0 and not (isinstance(kl, float) and kl < COLLAPSE_KL_NATS):
+        return None
+    low_kl = isinstance(kl, float) and kl < COLLAPSE_KL_NATS
+    if units == 0:
+        what = "no latent unit is active" + (f" and the test KL is {kl:.3f} nats" if low_kl else "")
+    else:
+        active = f" ({units} units nominally active)" if units is not None else ""
+        what = f"the test KL is only {kl:.3f} nats (below {COLLAPSE_KL_NATS}){active}"
+    return (
+        f"Posterior collapse: {what}, so the latent code carries almost no information. "
+        "Remedies: a KL warm-up (--kl-warmup-epochs 10), free bits "
+        '(--config with {"model_config": {"free_bits": 0.5}}), or more epochs.'
+    )
+
+
 def summary_table(metrics: dict[str, Any]) -> str:
     """A short text table of the final metrics."""
     keys = ("neg_elbo", "reconstruction", "kl")
@@ -71,7 +101,14 @@ def summary_table(metrics: dict[str, Any]) -> str:
             f"test IWAE-{test['iwae_k']} negative log-likelihood: {test['iwae_nll']:.3f} "
             f"± {test['iwae_std_error']:.3f} nats ({test['examples']} examples)"
         )
+    lines += [f"warning: {w}" for w in metrics.get("warnings", [])]
     return "\n".join(lines)
 
 
-__all__ = ["check_finite_metrics", "evaluate_splits", "summary_table", "test_iwae"]
+__all__ = [
+    "check_finite_metrics",
+    "evaluate_splits",
+    "posterior_collapse",
+    "summary_table",
+    "test_iwae",
+]

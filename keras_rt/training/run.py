@@ -6,6 +6,8 @@ import dataclasses
 import json
 import math
 import os
+import shutil
+import sys
 import time
 from typing import Any
 
@@ -34,6 +36,8 @@ class TrainResult:
         export_path: the SavedModel version folder (None if not exported).
         model: the trained model.
         history: `History.history` of this invocation's `fit`.
+        already_complete: the run folder held a complete run, left as it was
+            (`model` is then None; `metrics` and the paths are the saved ones).
     """
 
     run_dir: str
@@ -42,6 +46,7 @@ class TrainResult:
     export_path: str | None
     model: Any
     history: dict[str, list]
+    already_complete: bool = False
 
 
 def write_json(path: str, value: Any) -> None:
@@ -76,9 +81,13 @@ def train(
     """Trains, evaluates, plots and exports a zoo model as described by `config`.
 
     Everything that can be checked (names, sizes, data availability, model
-    shapes) is checked before the run folder is created, so a bad setting
-    leaves nothing on disk. Re-running with the same `output_dir` resumes an
-    interrupted run from its last finished epoch (`BackupAndRestore`).
+    shapes, the export folder's writability and signatures) is checked before
+    the run folder is created, so a bad setting leaves nothing on disk.
+
+    Re-running with the same `output_dir` resumes an interrupted run — killed
+    at any moment — from its newest readable backup (`CrashSafeBackup`),
+    losing at most the epoch in progress; a complete run (its `metrics.json`,
+    written last, exists) is left as it is unless `config.overwrite`.
 
     Args:
         config: the run's settings.
@@ -95,16 +104,41 @@ def train(
     29.2
     """
     from keras_rt.distribute import make_strategy, set_mixed_precision, worker_info
+    from keras_rt.training.run_folder import complete_run_message, run_folder_state
 
     config.validate()
+    state = run_folder_state(config.run_dir)
+    if state.status == "complete" and not config.overwrite:
+        print(complete_run_message(config.run_dir, state, config.to_dict()))
+        return completed_result(config.run_dir, state.metrics or {})
     strategy = make_strategy(config.strategy)  # before any other TensorFlow work
     info = worker_info(config.strategy)
     previous_policy = keras.mixed_precision.global_policy()
     set_mixed_precision(config.mixed_precision)
     try:
-        return _train(config, strategy, info, callbacks)
+        return _train(config, state, strategy, info, callbacks)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def completed_result(run_dir: str, metrics: dict[str, Any]) -> TrainResult:
+    """The `TrainResult` of a run that a previous invocation completed (read from its files)."""
+    plots_dir = os.path.join(run_dir, "plots")
+    plots = {
+        name[: -len(".png")]: os.path.join(plots_dir, name)
+        for name in (sorted(os.listdir(plots_dir)) if os.path.isdir(plots_dir) else [])
+        if name.endswith(".png")
+    }
+    export_path = (metrics.get("export") or {}).get("path")
+    return TrainResult(run_dir, metrics, plots, export_path, None, {}, already_complete=True)
+
+
+def resolve_verbose(verbose: Any) -> int:
+    """Keras's verbosity for `fit`: "auto" is a progress bar on a terminal and one line per
+    epoch otherwise (a log file gets no ANSI codes or carriage returns)."""
+    if verbose != "auto":
+        return int(verbose)
+    return 1 if sys.stdout.isatty() else 2
 
 
 def resolve_jit_compile(choice: str, model, strategy) -> bool | str:
@@ -166,9 +200,12 @@ def _distribute_options(splits, strategy):
     )
 
 
-def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
+def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult:
+    from keras_rt.callbacks import CrashSafeBackup
     from keras_rt.training.environment import package_versions
+    from keras_rt.training.evaluate import posterior_collapse
     from keras_rt.training.plots import plot_all
+    from keras_rt.training.run_folder import check_resumable, clear_run_folder
 
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
@@ -190,7 +227,6 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         if info.is_chief
         else os.path.join(run_dir, "workers", f"{info.task_type}-{info.task_index}")
     )
-    os.makedirs(work_dir, exist_ok=True)
     full_config = {
         "model": config.model,
         "dataset": config.dataset,
@@ -198,6 +234,16 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         "train_config": config.to_dict(),
         "replicas": replicas,
     }
+    if not config.overwrite:
+        check_resumable(run_dir, state, full_config)
+    if config.export_dir and info.is_chief:
+        _check_export_target(model, config, strategy)
+    if config.overwrite and info.is_chief and state.status != "new":
+        clear_run_folder(run_dir)
+        state = dataclasses.replace(state, status="new")
+    if state.status == "interrupted":
+        print(f"Resuming the interrupted run in {run_dir} (--overwrite starts afresh).")
+    os.makedirs(work_dir, exist_ok=True)
     if info.is_chief:
         write_json(os.path.join(run_dir, "config.json"), full_config)
         write_json(os.path.join(run_dir, "versions.json"), package_versions())
@@ -209,13 +255,13 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         )
 
     start = time.perf_counter()
+    run_callbacks = make_callbacks(config, work_dir, model, probe_batch(splits, config))
     history = model.fit(
         splits.train,
         validation_data=splits.validation,
         epochs=config.epochs,
-        callbacks=make_callbacks(config, work_dir, model, probe_batch(splits, config))
-        + list(callbacks or []),
-        verbose=config.verbose,
+        callbacks=run_callbacks + list(callbacks or []),
+        verbose=resolve_verbose(config.verbose),
         shuffle=False,  # the tf.data pipeline already shuffles
     )
     train_time = time.perf_counter() - start
@@ -225,6 +271,10 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
             "Training diverged (the loss became NaN/inf); try a lower --learning-rate. "
             f"Partial logs are in {run_dir}."
         )
+
+    for callback in run_callbacks:
+        if isinstance(callback, CrashSafeBackup):  # a kill from here on does not train again
+            callback.save_finished(config.epochs)
 
     metrics = evaluate_splits(model, splits, config, iwae=False)
     check_finite_metrics(metrics, run_dir)
@@ -242,10 +292,13 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
         "mixed_precision": config.mixed_precision,
         **{k: v[-1] for k, v in history.history.items() if "grad_" in k and v},
     }
+    metrics["training"]["epochs"] = _epochs_in_history(run_dir, epochs_run)
+    collapse = posterior_collapse(metrics)
+    if collapse:
+        metrics["warnings"] = [collapse]
     if not info.is_chief:
         return TrainResult(work_dir, metrics, {}, None, model, history.history)
 
-    write_json(os.path.join(run_dir, "metrics.json"), metrics)
     model_path = os.path.join(run_dir, "model.keras")
     model.save(model_path)
     if config.strategy != "default":
@@ -268,17 +321,53 @@ def _train(config: TrainConfig, strategy, info, callbacks) -> TrainResult:
     if config.export_dir:
         from keras_rt.export import export_model
 
-        export_path = export_model(model, config.export_dir, config.model, config=full_config)
+        export_path = export_model(
+            model,
+            config.export_dir,
+            config.export_name_for(),
+            config=full_config,
+            allow_signature_change=config.allow_signature_change,
+        )
+        metrics["export"] = {"name": config.export_name_for(), "path": export_path}
+    # metrics.json is written last: its presence marks the run complete.
+    write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
     return TrainResult(run_dir, metrics, plots, export_path, model, history.history)
+
+
+def _epochs_in_history(run_dir: str, fallback: int) -> int:
+    """Finished epochs over all invocations: the rows of `history.csv`."""
+    try:
+        with open(os.path.join(run_dir, "history.csv")) as f:
+            return max(0, sum(1 for line in f if line.strip()) - 1)
+    except OSError:
+        return fallback
+
+
+def _check_export_target(model, config: TrainConfig, strategy) -> None:
+    """Before training: the export folder is writable and the model's signatures fit the name's
+    newest version (the dry-run export only outside distribution strategies)."""
+    from keras_rt.export import check_export_target, check_writable
+
+    name = config.export_name_for()
+    assert config.export_dir is not None
+    if config.strategy != "default":
+        check_writable(os.path.join(config.export_dir, name), what="export folder")
+        return
+    check_export_target(
+        model, config.export_dir, name, allow_signature_change=config.allow_signature_change
+    )
 
 
 __all__ = [
     "TrainResult",
+    "completed_result",
     "evaluate_splits",
     "load_splits",
     "make_callbacks",
     "prepare",
     "resolve_jit_compile",
+    "resolve_verbose",
     "resolve_steps_per_execution",
     "summary_table",
     "train",

@@ -12,13 +12,21 @@ from keras_rt.training.config import TrainConfig
 def make_callbacks(
     config: TrainConfig, run_dir: str, model=None, probe=None
 ) -> list[keras.callbacks.Callback]:
-    """The Keras callbacks of a run: checkpoint, backup/restore, logs, what was asked for,
-    and the model's own schedule (`model.training_callbacks()`: KL warm-up, annealing).
+    """The Keras callbacks of a run: history, crash-safe backup, checkpoint, logs, what was
+    asked for, and the model's own schedule (`model.training_callbacks()`: KL warm-up, annealing).
+
+    A run killed at any moment resumes from its newest readable backup (`CrashSafeBackup`),
+    and `history.csv` keeps one row per finished epoch (`ResumableCSVLogger`).
 
     With a KL warm-up the objective (`val_loss`) changes with the KL weight, so the best
     checkpoint, early stopping and LR reduction watch the weight-free `val_neg_elbo`.
     """
-    from keras_rt.callbacks import KLWarmup
+    from keras_rt.callbacks import (
+        CrashSafeBackup,
+        KLWarmup,
+        ResumableCSVLogger,
+        StepProgbarLogger,
+    )
 
     own = list(model.training_callbacks()) if hasattr(model, "training_callbacks") else []
     if config.kl_warmup_epochs is not None:
@@ -32,21 +40,21 @@ def make_callbacks(
             )
         )
     monitor = "val_neg_elbo" if any(isinstance(c, KLWarmup) for c in own) else "val_loss"
-    backup_dir = os.path.join(run_dir, "backup")
-    resuming = os.path.isdir(backup_dir)  # BackupAndRestore left a backup: an interrupted run
     callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
     if config.log_gradient_snr:
         # Before the CSV logger and TensorBoard, so they see the SNR keys.
         callbacks.append(gradient_snr_monitor(config, run_dir, model, probe))
     callbacks += [
-        keras.callbacks.BackupAndRestore(backup_dir),
+        # An epoch's row is written before its backup; a resumed run drops later rows.
+        ResumableCSVLogger(os.path.join(run_dir, "history.csv")),
+        CrashSafeBackup(os.path.join(run_dir, "backup")),
         keras.callbacks.ModelCheckpoint(
             os.path.join(run_dir, "checkpoints", "best.keras"),
             monitor=monitor,
             mode="min",
             save_best_only=True,
         ),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resuming),
+        StepProgbarLogger(),
     ]
     if config.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")))

@@ -12,7 +12,16 @@ from keras_rt.run_config import RunConfig, setting
 # Settings that may change between a search and its resumption without
 # changing what the search means: where things go and how much is shown.
 RESUMABLE_CHANGES = frozenset(
-    {"max_trials", "output_dir", "export_best", "overwrite", "verbose", "data_dir"}
+    {
+        "max_trials",
+        "output_dir",
+        "export_best",
+        "export_name",
+        "allow_signature_change",
+        "overwrite",
+        "verbose",
+        "data_dir",
+    }
 )
 
 
@@ -65,7 +74,6 @@ class TuneConfig(RunConfig):
             `epochs` and runs all of them unless this is given).
         objective: a name in `keras_rt.tuning.OBJECTIVES` (or an alias).
         export_best: SavedModel base folder for the best model (None: no export).
-        overwrite: delete an earlier search in `output_dir` and start fresh.
         hyperband_factor: Hyperband's reduction factor.
         executions_per_trial: models trained per trial (their objectives are
             averaged).
@@ -95,7 +103,12 @@ class TuneConfig(RunConfig):
     iwae_max_examples: int | None = setting(
         500, "validation examples for val_iwae_nll ('none': all)", minimum=1
     )
-    verbose: Any = setting(1, "Keras/KerasTuner verbosity", choices=("auto", 0, 1, 2))
+    verbose: Any = setting(
+        "auto",
+        "Keras/KerasTuner verbosity (auto: a progress bar on a terminal, one line per epoch "
+        "otherwise)",
+        choices=("auto", 0, 1, 2),
+    )
     latent_dims: list[int] = setting(
         [2, 4, 8, 16, 32], "comma-separated latent sizes to search", metavar="LIST"
     )
@@ -111,7 +124,6 @@ class TuneConfig(RunConfig):
     export_best: str | None = setting(
         None, "export the best model as a SavedModel under DIR", metavar="DIR"
     )
-    overwrite: bool = setting(False, "delete an earlier search in the folder")
     hyperband_factor: int = setting(3, "Hyperband's reduction factor", minimum=2)
     executions_per_trial: int = setting(1, "models averaged per trial", minimum=1)
     search: dict[str, Any] = setting({}, "extra search dimensions (see --help's text)", flag=False)

@@ -132,7 +132,9 @@ def run_search(
     search folder: `config.json`, KerasTuner's project `search/` (oracle,
     one folder per trial with its best checkpoint), `results.json` and
     `objective_vs_latent_dim.png`; with `export_best`, the best trial's
-    model as a SavedModel under `export_best/<model>/<version>/`.
+    model as a SavedModel under `export_best/<export_name or model>/<version>/`
+    (not again when identical to the newest version, and refused if its
+    signatures differ from it: see `export_model`).
 
     Re-running with the same settings and folder resumes: finished trials
     are kept and an interrupted one is run again (KerasTuner reloads its
@@ -202,6 +204,12 @@ def run_search(
         train_factory=lambda: load().train,
     )
     _check_builds(hypermodel, space)
+    if config.export_best and role != "worker":
+        from keras_rt.export import check_writable
+
+        check_writable(
+            os.path.join(config.export_best, config.export_name_for()), what="export folder"
+        )
 
     search_dir = config.search_dir
     os.makedirs(search_dir, exist_ok=True)
@@ -231,12 +239,15 @@ def run_search(
         hyperband_factor=config.hyperband_factor,
         executions_per_trial=config.executions_per_trial,
     )
+    from keras_rt.callbacks import StepProgbarLogger
+    from keras_rt.training.run import resolve_verbose
+
     tuner.search(
         splits.train,
         validation_data=splits.validation,
         epochs=config.epochs,
-        callbacks=[keras.callbacks.TerminateOnNaN()] + list(callbacks or []),
-        verbose=config.verbose,
+        callbacks=[keras.callbacks.TerminateOnNaN(), StepProgbarLogger()] + list(callbacks or []),
+        verbose=resolve_verbose(config.verbose),
         shuffle=False,  # the tf.data pipeline already shuffles
     )
     trials_fitted = hypermodel.trials_fitted
@@ -257,10 +268,8 @@ def run_search(
             "seed": config.seed,
         },
     )
-    export_path = None
-    if config.export_best and results["best"] is not None:
-        export_path = export_best_model(tuner, hypermodel, splits, config, results)
-    results["export_path"] = export_path
+    # The results are saved before the export, which may be refused (a signature change).
+    results["export_path"] = None
     results_path = os.path.join(search_dir, RESULTS_FILE)
     write_json(results_path, results)
     from keras_rt.tuning.plots import plot_objective_vs_latent_dim
@@ -270,6 +279,11 @@ def run_search(
         os.path.join(search_dir, PLOT_FILE),
         title=f"{config.model} on {config.dataset}: {objective.name} by latent size",
     )
+    export_path = None
+    if config.export_best and results["best"] is not None:
+        export_path = export_best_model(tuner, hypermodel, splits, config, results)
+        results["export_path"] = export_path
+        write_json(results_path, results)
     table = format_table(results, space_names=space.names)
     return SearchResult(
         search_dir, role, results, table, results_path, plot_path, export_path, trials_fitted, tuner
@@ -285,9 +299,10 @@ def export_best_model(
     trial; the best hyperparameters are then trained again for `epochs`.
 
     Returns:
-        The SavedModel version folder (`export_best/<model>/<version>/`).
+        The SavedModel version folder (`export_best/<name>/<version>/`).
     """
     from keras_rt.export import export_model
+    from keras_rt.training.run import resolve_verbose
 
     assert config.export_best is not None, "export_best_model needs config.export_best"
     best_trial = tuner.oracle.get_best_trials(1)[0]
@@ -303,7 +318,7 @@ def export_best_model(
             splits.train,
             validation_data=splits.validation,
             epochs=config.epochs,
-            verbose=config.verbose,
+            verbose=resolve_verbose(config.verbose),
         )
         source = "retrained"
     best = results["best"]
@@ -321,4 +336,10 @@ def export_best_model(
         },
         "tune_config": config.to_dict(),
     }
-    return export_model(model, config.export_best, config.model, config=export_config)
+    return export_model(
+        model,
+        config.export_best,
+        config.export_name_for(),
+        config=export_config,
+        allow_signature_change=config.allow_signature_change,
+    )

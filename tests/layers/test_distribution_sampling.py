@@ -82,5 +82,7 @@ def test_unknown_family_lists_valid_ones():
 
 
 def test_wrong_number_of_parameters():
-    with pytest.raises(ValueError, match="takes 2 parameter tensor"):
+    with pytest.raises(
+        ValueError, match=r"family='gamma'.* expects a list of 2 .*\[concentration, rate\]"
+    ):
         DistributionSampling("gamma")(np.zeros((2, 3), "float32"))

@@ -1,9 +1,23 @@
 """The shared argument validators: what they accept, and messages that name the argument."""
 
+import re
+
+import keras
 import numpy as np
 import pytest
 
-from keras_rt.ops.validation import check_bool, check_choice, check_int, check_number
+from keras_rt.ops.validation import (
+    check_bool,
+    check_choice,
+    check_float_dtype,
+    check_float_inputs,
+    check_int,
+    check_layer_inputs,
+    check_number,
+    check_range,
+    check_same_shape,
+    describe_inputs,
+)
 
 
 @pytest.mark.parametrize(
@@ -76,3 +90,110 @@ def test_check_bool():
             ValueError, match=f"`flag` must be True or False. Received: flag={bad!r}"
         ):
             check_bool("flag", bad)
+
+
+# -- layer inputs: what a layer was called on ---------------------------------------------------
+
+
+def test_check_range_accepts_pairs_and_returns_floats():
+    assert check_range("r", (-1, 2)) == (-1.0, 2.0)
+    assert check_range("r", [np.float32(-1), np.inf]) == (-1.0, np.inf)
+    assert check_range("r", None, allow_none=True) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["ab", 1, None, ("a", "b"), (1, 2, 3), (2, 1), (1, 1), (np.nan, 1), (False, True)]
+)
+def test_check_range_refuses(value):
+    with pytest.raises(ValueError) as info:
+        check_range("r", value)
+    assert str(info.value) == (
+        f"`r` must be a pair (low, high) of numbers with low < high. Received: r={value!r}"
+    )
+
+
+class Named:
+    name = "enc_sampling"
+
+
+def test_check_float_dtype_names_the_layer_and_the_dtype():
+    for dtype in ("float16", "bfloat16", "float32", "float64"):
+        check_float_dtype("x", keras.ops.zeros(2, dtype=dtype))
+    with pytest.raises(ValueError) as info:
+        check_float_dtype("z_mean", np.zeros(2, "int64"), layer=Named())
+    message = str(info.value)
+    assert message.startswith("`Named` (layer 'enc_sampling'): `z_mean` must have a floating-point")
+    assert message.endswith("Received: z_mean.dtype=int64")
+
+
+@pytest.mark.parametrize(
+    "inputs,received",
+    [
+        (np.zeros((2, 3)), "one tensor of shape (2, 3)"),
+        ([np.zeros((2, 3))], "a list of 1 tensor of shape [(2, 3)]"),
+        ((np.zeros(2), None), "a tuple of 2 tensors of shapes [(2,), None]"),
+        ({"a": np.zeros(2)}, "a dict with keys ['a']"),
+        ("text", "a str"),
+    ],
+)
+def test_describe_inputs(inputs, received):
+    assert describe_inputs(inputs) == received
+
+
+NAMES = ["z_mean", "z_log_var"]
+EXPECTS = "`L` expects a list of 2 floating-point tensors [z_mean, z_log_var] of the same shape"
+
+
+@pytest.mark.parametrize(
+    "inputs,kwargs,message",
+    [
+        (np.zeros((2, 3), "float32"), {}, f"{EXPECTS}. Received: one tensor of shape (2, 3)."),
+        (
+            [np.zeros((2, 3), "float32")] * 3,
+            {"packed": "one packed tensor"},
+            f"{EXPECTS}, or one packed tensor. Received: a list of 3 tensors of shapes "
+            "[(2, 3), (2, 3), (2, 3)].",
+        ),
+        (
+            {"a": np.zeros(2, "float32"), "b": np.zeros(2, "float32")},
+            {},
+            f"{EXPECTS}. Received: a dict with keys ['a', 'b']. Keyed (dict) inputs are not "
+            "supported: pass the tensors as a list, in that order.",
+        ),
+    ],
+)
+def test_check_layer_inputs_refuses_structures(inputs, kwargs, message):
+    with pytest.raises(ValueError) as info:
+        check_layer_inputs("`L`", inputs, NAMES, shapes="of the same shape", **kwargs)
+    assert str(info.value) == message
+
+
+def test_check_layer_inputs_returns_a_list_and_checks_dtypes():
+    x = np.zeros((2, 3), "float32")
+    assert len(check_layer_inputs("`L`", (x, x), NAMES)) == 2
+    assert len(check_layer_inputs("`L`", x, NAMES, packed="one packed tensor")) == 1
+    assert len(check_layer_inputs("`L`", x, ["logits"])) == 1
+    assert len(check_layer_inputs("`L`", [x], ["rate"], list_of_one=True)) == 1
+    with pytest.raises(ValueError, match=r"one floating-point tensor `logits`\. Received: a list"):
+        check_layer_inputs("`L`", [x], ["logits"])
+    with pytest.raises(ValueError, match=r"^`L`: `z_log_var` must .*z_log_var\.dtype=int32$"):
+        check_layer_inputs("`L`", [x, x.astype("int32")], NAMES)
+
+
+def test_check_same_shape_names_the_layer():
+    check_same_shape(NAMES, [(None, 3), (2, 3)])
+    with pytest.raises(ValueError) as info:
+        check_same_shape(NAMES, [(2, 3), (2, 4)], layer=Named())
+    assert str(info.value) == (
+        "`Named` (layer 'enc_sampling'): `z_mean` and `z_log_var` must have the same shape. "
+        "Received: z_mean.shape=(2, 3), z_log_var.shape=(2, 4)"
+    )
+
+
+def test_check_layer_inputs_without_names_checks_only_dtypes():
+    x = np.zeros((2, 3), "float32")
+    nested = {"a": x, "b": [x, x]}
+    assert check_layer_inputs("`L`", nested, None) is nested
+    check_float_inputs("`L`", (x, [x, None]))  # None and non-tensors are left alone
+    with pytest.raises(ValueError, match=re.escape("Received: inputs['b'][1].dtype=bool")):
+        check_layer_inputs("`L`", {"a": x, "b": [x, x.astype(bool)]}, None)

@@ -90,3 +90,37 @@ def test_broken_version_is_reported_and_the_old_one_keeps_serving(live, exported
     publish(exported / "mlp_vae" / "1", model_dir, 3)
     wait_for(lambda: served_version(server.url) == "3")
     assert predict(server.url, "mlp_vae", {"instances": [ROW]})[0] == 200
+
+
+def test_a_version_copied_in_slowly_is_retried_until_it_loads(tmp_path, exported):
+    """Copied file by file into its final folder: failed while partial, loaded once complete."""
+    from keras_rt.serving import ModelStore
+
+    source = exported / "mlp_vae" / "1"
+    target = tmp_path / "mlp_vae" / "1"
+    target.mkdir(parents=True)
+    (target / "saved_model.pb").write_bytes(b"\x0a\xff partial")
+    store = ModelStore(str(tmp_path), poll_seconds=0)
+
+    def status():
+        store.refresh()
+        return store.status_json("mlp_vae")["model_version_status"][0]
+
+    first = status()
+    assert first["state"] == "END" and first["status"]["error_code"] != "OK"
+    assert str(tmp_path) not in first["status"]["error_message"]  # no paths in public status
+    # The graph is complete, the variables only half written.
+    shutil.copy(source / "saved_model.pb", target / "saved_model.pb")
+    (target / "variables").mkdir()
+    shutil.copy(source / "variables" / "variables.index", target / "variables")
+    data = (source / "variables" / "variables.data-00000-of-00001").read_bytes()
+    partial = target / "variables" / "variables.data-00000-of-00001"
+    partial.write_bytes(data[: len(data) // 2])
+    second = status()
+    assert second["state"] == "END" and str(tmp_path) not in second["status"]["error_message"]
+    # Only a file inside variables/ changes now.
+    partial.write_bytes(data)
+    assert status()["state"] == "AVAILABLE"
+    assert sorted(store.get("mlp_vae").signatures) == sorted(
+        ["decode", "encode", "log_likelihood", "sample", "serving_default"]
+    )

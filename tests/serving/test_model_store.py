@@ -145,3 +145,63 @@ def test_polling_thread_picks_up_versions(tmp_path):
         assert store.get("m").version == 2
     finally:
         store.stop_polling()
+
+
+def test_a_failed_version_is_retried_when_only_a_file_in_a_subfolder_changes(tmp_path):
+    def loader(name, version, path):
+        data = os.path.join(path, "variables", "variables.data")
+        if open(data, "rb").read() != b"complete":
+            raise ValueError("Read less bytes than requested")
+        return FakeServable(name, version, path)
+
+    make(tmp_path, "m", 1)
+    variables = tmp_path / "m" / "1" / "variables"
+    variables.mkdir()
+    (variables / "variables.data").write_bytes(b"part")  # still being copied
+    store = ModelStore(str(tmp_path), loader=loader, poll_seconds=0)
+    store.refresh()
+    assert store.status_json("m")["model_version_status"][0]["state"] == "END"
+    store.refresh()  # unchanged: not retried
+    assert store.status_json("m")["model_version_status"][0]["state"] == "END"
+    (variables / "variables.data").write_bytes(b"complete")  # rewritten in place
+    store.refresh()
+    assert store.get("m").version == 1
+
+
+def test_fingerprint_sees_nested_changes_and_is_bounded(tmp_path, monkeypatch):
+    from keras_rt.serving import fingerprint
+
+    (tmp_path / "variables").mkdir()
+    data = tmp_path / "variables" / "variables.data"
+    data.write_bytes(b"partial")
+    before = fingerprint.folder_fingerprint(str(tmp_path))
+    data.write_bytes(b"complete!")  # same names, same folder listings: only a size/mtime change
+    after = fingerprint.folder_fingerprint(str(tmp_path))
+    assert before != after
+    os.utime(data, ns=(1, 1))
+    assert fingerprint.folder_fingerprint(str(tmp_path)) != after
+    assert ("variables/variables.data", 9, 1) in fingerprint.folder_fingerprint(str(tmp_path))
+    monkeypatch.setattr(fingerprint, "FINGERPRINT_MAX_ENTRIES", 3)
+    for i in range(10):
+        (tmp_path / f"f{i}").write_bytes(b"")
+    bounded = fingerprint.folder_fingerprint(str(tmp_path))
+    assert len(bounded) == 4 and bounded[-1][0] == "<left out>" and bounded[-1][1] > 0
+
+
+def test_stale_tmp_folders_are_never_loaded_or_listed(tmp_path):
+    make(tmp_path, "m", 1)
+    # What an export left behind when it was interrupted: complete-looking, but not a version.
+    for stale in ("m/.tmp-0123abcd", "m/.tmp-7", "m/7.tmp", ".tmp-m/1", ".tmp-3f2a/1"):
+        (tmp_path / stale).mkdir(parents=True)
+        (tmp_path / stale / "saved_model.pb").write_bytes(b"x")
+    loaded = []
+    store = ModelStore(
+        str(tmp_path),
+        loader=lambda *args: loaded.append(args[2]) or fake_loader(*args),
+        poll_seconds=0,
+    )
+    store.refresh()
+    assert loaded == [str(tmp_path / "m" / "1")]
+    assert store.names() == ["m"]
+    assert [s["version"] for s in store.status_json("m")["model_version_status"]] == ["1"]
+    assert sorted(version_folders(str(tmp_path / "m"))) == [1]

@@ -30,8 +30,44 @@ def test_help_lists_the_flags(capsys):
         "--port",
         "--poll-seconds",
         "--batching",
+        "--read-timeout-seconds",
+        "--max-concurrent-requests",
+        "--allow-file-ops",
     ):
         assert flag in out
+    assert "DANGEROUS" in out
+
+
+def test_security_flags_reach_the_store_and_the_server(exported, monkeypatch):
+    import keras_rt.serving
+
+    seen = {}
+    monkeypatch.setattr(
+        keras_rt.serving, "serve", lambda store, **kwargs: seen.update(store=store, **kwargs)
+    )
+    base = ["--model-base-path", str(exported)]
+    assert serve_cli.main(base) == 0
+    assert seen["store"].allow_file_ops is False
+    assert seen["read_timeout"] == 30.0 and seen["max_concurrent_requests"] == 64
+    argv = base + ["--allow-file-ops", "--read-timeout-seconds", "2.5"]
+    assert serve_cli.main(argv + ["--max-concurrent-requests", "3"]) == 0
+    assert seen["store"].allow_file_ops is True
+    assert seen["read_timeout"] == 2.5 and seen["max_concurrent_requests"] == 3
+
+
+def test_running_as_root_logs_a_warning(exported, monkeypatch, caplog):
+    from keras_rt.serving import ModelStore, server
+
+    class Idle:
+        def run(self, sockets):
+            pass
+
+    monkeypatch.setattr(server, "_uvicorn_server", lambda *args, **kwargs: Idle())
+    for euid, warned in ((0, True), (1000, False)):
+        caplog.clear()
+        monkeypatch.setattr(server.os, "geteuid", lambda euid=euid: euid, raising=False)
+        server.serve(ModelStore(str(exported), poll_seconds=0), port=0)
+        assert ("Running as root" in caplog.text) is warned
 
 
 @pytest.mark.parametrize(
@@ -44,6 +80,8 @@ def test_help_lists_the_flags(capsys):
         (["--model", "m={base}/mlp_vae/1"], ["version folder"]),
         (["--model-base-path", "{base}", "--port", "70000"], ["--port"]),
         (["--model-base-path", "{base}", "--num-versions", "0"], ["num_versions"]),
+        (["--model-base-path", "{base}", "--read-timeout-seconds", "0"], ["--read-timeout"]),
+        (["--model-base-path", "{base}", "--max-concurrent-requests", "0"], ["--max-concurrent"]),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(exported, capsys, argv, words):

@@ -43,6 +43,11 @@ def test_grid_covers_every_latent_size_and_exports_the_best(quick_config, tmp_pa
     saved = json.load(open(os.path.join(config.search_dir, "config.json")))
     assert saved["tune_config"]["latent_dims"] == [2, 4, 8]
 
+    # A finished search run again trains nothing and exports nothing new.
+    rerun = run_search(config)
+    assert rerun.trials_fitted == 0 and rerun.export_path == result.export_path
+    assert sorted(os.listdir(tmp_path / "sm" / "mlp_vae")) == ["1"]
+
     # Without the trial's checkpoint (a worker on another machine trained it),
     # the best hyperparameters are trained again; the export is the next version.
     os.remove(

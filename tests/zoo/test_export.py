@@ -16,14 +16,76 @@ def model():
     return MLPVAE(input_shape=(64,), latent_dim=2, hidden_units=(8,), seed=0)
 
 
+def _other_weights(model):
+    from keras_rt.zoo import MLPVAE
+
+    other = MLPVAE(input_shape=(64,), latent_dim=2, hidden_units=(8,), seed=0)
+    other.set_weights([w + 0.01 for w in model.get_weights()])
+    return other
+
+
 def test_versions_increase_and_files_travel(model, tmp_path):
     first = export_model(model, str(tmp_path), "mlp_vae", config={"model": "mlp_vae"})
-    second = export_model(model, str(tmp_path), "mlp_vae")
+    second = export_model(_other_weights(model), str(tmp_path), "mlp_vae")
     assert [os.path.basename(first), os.path.basename(second)] == ["1", "2"]
     assert sorted(os.listdir(tmp_path / "mlp_vae")) == ["1", "2"]  # no temporary folders left
     extra = os.path.join(first, EXTRA_DIR)
     assert sorted(os.listdir(extra)) == ["config.json", "model.keras"]
     assert json.load(open(os.path.join(extra, "config.json"))) == {"model": "mlp_vae"}
+
+
+def test_an_identical_export_is_not_written_again(model, tmp_path, capsys):
+    first = export_model(model, str(tmp_path), "mlp_vae")
+    capsys.readouterr()
+    again = export_model(model, str(tmp_path), "mlp_vae")
+    assert again == first and sorted(os.listdir(tmp_path / "mlp_vae")) == ["1"]
+    assert "identical to version 1" in capsys.readouterr().out
+
+
+def test_a_signature_change_is_refused_unless_allowed(model, tmp_path):
+    from keras_rt.export import SignatureChangeError, check_export_target
+    from keras_rt.zoo import MLPVAE
+
+    export_model(model, str(tmp_path), "mlp_vae")
+    wider = MLPVAE(input_shape=(64,), latent_dim=3, hidden_units=(8,), seed=0)
+    with pytest.raises(SignatureChangeError) as error:
+        check_export_target(wider, str(tmp_path), "mlp_vae")
+    message = str(error.value)
+    assert "decode: input 'z' shape (None, 2) -> (None, 3)" in message
+    assert "encode: output 'z_mean' shape (None, 2) -> (None, 3)" in message
+    assert "--export-name" in message and "--allow-signature-change" in message
+    with pytest.raises(SignatureChangeError):
+        export_model(wider, str(tmp_path), "mlp_vae")
+    assert sorted(os.listdir(tmp_path / "mlp_vae")) == ["1"]  # nothing left behind
+    path = export_model(wider, str(tmp_path), "mlp_vae", allow_signature_change=True)
+    assert os.path.basename(path) == "2"
+
+
+def test_stale_temporary_folders_are_removed(model, tmp_path):
+    stale, fresh = tmp_path / "mlp_vae" / ".tmp-dead", tmp_path / "mlp_vae" / ".tmp-running"
+    stale.mkdir(parents=True)
+    fresh.mkdir()
+    os.utime(stale, (0, 0))  # untouched for decades: a killed export's
+    export_model(model, str(tmp_path), "mlp_vae")
+    assert sorted(os.listdir(tmp_path / "mlp_vae")) == [".tmp-running", "1"]
+
+
+def test_an_unwritable_export_folder_is_named(tmp_path, monkeypatch):
+    import tempfile
+
+    from keras_rt.export import check_writable
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        check_writable(str(tmp_path / "file" / "sm"), what="export folder")
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(PermissionError, match="export folder .* is not writable"):
+        check_writable(str(tmp_path / "sm"), what="export folder")
+    assert not (tmp_path / "sm").exists()
 
 
 def test_a_failed_export_leaves_no_version(model, tmp_path, monkeypatch):
