@@ -29,6 +29,9 @@ INSTALL_REQUIRES = [
     # uvicorn's fast HTTP parser and event loop (serving latency; see README "Serving")
     "httptools>=0.6,<1",
     "uvloop>=0.19,<1; sys_platform != 'win32'",
+    # TF Serving's gRPC protos and stubs (grpcio comes with TensorFlow); its version is TF's
+    "tensorflow-serving-api==2.21.0",
+    "prometheus-client==0.26.0",
 ]
 
 setup(

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Benchmark of keras_rt.serving: single-instance predict over HTTP vs. the in-process SavedModel.
+"""Benchmark of keras_rt.serving: single-instance predict over REST (and gRPC) vs. in-process.
 
-Reports p50/p99 latency and requests/s with 1 and 8 concurrent keep-alive
-clients against the real server (a subprocess), without and with --batching,
+Reports p50/p99 latency and requests/s with 1 and 8 (or --clients) concurrent
+keep-alive clients against the real server (a subprocess), without and with
+--batching, for each --workers count, over REST and with --grpc also gRPC,
 next to the cost of calling the loaded SavedModel in-process.
 Goal on a 2-core machine: p50 < 5 ms, p99 < 25 ms, >= 300 req/s.
 
@@ -11,6 +12,8 @@ Usage:
       --output-dir /tmp/bench_run --export-dir /tmp/bench_sm
   python benchmarks/serving.py --model-dir /tmp/bench_sm/mlp_vae [--requests 2000]
       [--json bench_results/serving.json]
+  python benchmarks/serving.py --model-dir /tmp/bench_sm/mlp_vae --grpc --workers 1,2 \\
+      --clients 1,8,32 --modes plain --seconds 5
 """
 
 from __future__ import annotations
@@ -43,6 +46,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--modes", default="plain,batching", help="server modes (default: plain,batching)"
     )
     parser.add_argument("--threads", type=int, default=4, help="server --threads (default: 4)")
+    parser.add_argument(
+        "--workers", default="1", help="server --workers counts to compare (default: 1)"
+    )
+    parser.add_argument("--grpc", action="store_true", help="also benchmark gRPC Predict")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="run each cell this many seconds instead of --requests requests",
+    )
     parser.add_argument("--json", type=Path, default=Path("bench_results/serving.json"))
     args = parser.parse_args(argv)
 
@@ -56,11 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             requests=args.requests,
             modes=args.modes.split(","),
             threads=args.threads,
+            workers=[int(w) for w in args.workers.split(",")],
+            grpc=args.grpc,
+            seconds=args.seconds,
         )
     except (FileNotFoundError, ValueError) as error:
         print(f"serving.py: error: {error}", file=sys.stderr)
         return 2
+    from keras_rt.training.environment import cpu_description
+
     result["machine"] = {
+        "cpu": cpu_description(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
@@ -68,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["command"] = "python benchmarks/serving.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+    print(f"CPU: {result['machine']['cpu']}")
     print(format_table(result))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))

@@ -1,8 +1,9 @@
-"""Serve exported SavedModels over TensorFlow Serving's REST API (FastAPI on uvicorn).
+"""Serve exported SavedModels over TensorFlow Serving's REST (8501) and gRPC (8500) APIs.
 
 Usage:
   python scripts/serve.py --model-base-path saved_models          # every model in it
-  python scripts/serve.py --model mlp_vae=saved_models/mlp_vae --port 8501
+  python scripts/serve.py --model mlp_vae=saved_models/mlp_vae --port 8501 --grpc-port 8500
+  python scripts/serve.py --model-config-file models.config --metrics --workers 2
   keras-rt serve --model-base-path saved_models --batching
 
 Then, as with TensorFlow Serving:
@@ -26,7 +27,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
+import signal
 import sys
+import time
 from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
@@ -64,6 +68,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port", type=int, default=8501, help="port (default: 8501, as TF Serving's REST)"
+    )
+    parser.add_argument(
+        "--grpc-port",
+        type=int,
+        default=8500,
+        help="port for TF Serving's gRPC API, on the same --host (default: 8500); 0: no gRPC",
+    )
+    parser.add_argument(
+        "--model-config-file",
+        default=None,
+        help="TF Serving's model config file (text proto model_config_list: names, base "
+        "paths, version policies, version_labels); instead of --model-base-path/--model",
+    )
+    parser.add_argument(
+        "--model-config-file-poll-seconds",
+        type=float,
+        default=60.0,
+        help="how often to re-read --model-config-file; 0: never (default: 60)",
+    )
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="serve Prometheus metrics at /monitoring/prometheus/metrics (off by default)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="serve from N processes on the same ports (SO_REUSEPORT), each with its own "
+        "models (default: 1)",
     )
     parser.add_argument(
         "--poll-seconds",
@@ -135,15 +169,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Builds the model store from the flags and serves until interrupted."""
-    from keras_rt.serving import ModelStore, serve
-
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if not 0 <= args.port <= 65535:
-        raise ValueError(f"--port must be in 0..65535. Received: {args.port}")
+def check_flags(args: argparse.Namespace) -> None:
+    """`ValueError` (one line) for flag values out of range."""
+    for flag, value in (("--port", args.port), ("--grpc-port", args.grpc_port)):
+        if not 0 <= value <= 65535:
+            raise ValueError(f"{flag} must be in 0..65535. Received: {value}")
     if args.batch_max_rows < 1:
         raise ValueError(f"--batch-max-rows must be >= 1. Received: {args.batch_max_rows}")
     if args.batch_timeout_ms < 0:
@@ -156,6 +186,38 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--max-concurrent-requests must be >= 1. Received: {args.max_concurrent_requests}"
         )
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1. Received: {args.workers}")
+    if args.model_config_file_poll_seconds < 0:
+        raise ValueError(
+            "--model-config-file-poll-seconds must be >= 0. "
+            f"Received: {args.model_config_file_poll_seconds}"
+        )
+    if args.model_config_file and (args.model or args.model_base_path):
+        raise ValueError("Give --model-config-file or --model-base-path/--model, not both")
+    if args.workers > 1 and args.port == 0:
+        raise ValueError("--workers > 1 needs a fixed --port (not 0)")
+
+
+def build_store(args: argparse.Namespace):
+    """The `ModelStore` (and a config file watcher or None) the flags describe."""
+    from keras_rt.serving import ModelStore
+
+    if args.model_config_file:
+        from keras_rt.serving.model_config import ConfigWatcher, load_model_config
+
+        config = load_model_config(args.model_config_file)
+        store = ModelStore(
+            None,
+            config.models,
+            num_versions=args.num_versions,
+            poll_seconds=args.poll_seconds,
+            allow_file_ops=args.allow_file_ops,
+            policies=config.policies,
+            labels=config.labels,
+        )
+        watcher = ConfigWatcher(args.model_config_file, store, args.model_config_file_poll_seconds)
+        return store, watcher
     models = dict(parse_model_flag(v) for v in args.model)
     base_path = args.model_base_path
     if base_path is None and not models:
@@ -167,14 +229,38 @@ def run(args: argparse.Namespace) -> int:
         poll_seconds=args.poll_seconds,
         allow_file_ops=args.allow_file_ops,
     )
+    return store, None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Builds the model store from the flags and serves until interrupted."""
+    worker = getattr(args, "reuse_port", False)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s"
+        + ("[worker %(process)d]" if worker else "")
+        + ": %(message)s",
+    )
+    check_flags(args)
+    if args.workers > 1:
+        return supervise(args)
+    from keras_rt.serving import serve
+
+    store, watcher = build_store(args)
     if args.allow_file_ops:
         logging.getLogger("keras_rt.serving").warning(
             "--allow-file-ops: models may read and write files, run Python and reach the network"
         )
+    if watcher is not None:
+        watcher.start()
     serve(
         store,
         host=args.host,
         port=args.port,
+        grpc_port=args.grpc_port or None,
+        metrics=args.metrics,
+        reuse_port=worker,
+        on_stop=None if watcher is None else watcher.stop,
         log_level=args.log_level,
         access_log=args.access_log,
         max_body_bytes=args.max_body_bytes,
@@ -187,6 +273,85 @@ def run(args: argparse.Namespace) -> int:
         max_concurrent_requests=args.max_concurrent_requests,
     )
     return 0
+
+
+def _worker(args: argparse.Namespace) -> None:
+    """One `--workers` process: serves on the shared ports until SIGTERM/SIGINT."""
+    from keras_rt.cli.common import import_tensorflow_quietly, quiet_tensorflow
+
+    quiet_tensorflow()
+    import_tensorflow_quietly()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops workers with SIGTERM
+    args.workers, args.reuse_port = 1, True
+    try:
+        sys.exit(run(args))
+    except (ValueError, FileNotFoundError) as error:
+        print(f"serve.py worker: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def supervise(args: argparse.Namespace, start_grace_s: float = 60.0) -> int:
+    """Runs `args.workers` serving processes on the same ports and stops them on SIGTERM/SIGINT.
+
+    A worker that exits is restarted, unless it exits within `start_grace_s` of
+    its start (a startup error such as a busy port): then all stop and that
+    exit status is returned.
+    """
+    logger = logging.getLogger("keras_rt.serving")
+    # Check the config (one-line error, exit 2) before starting any process.
+    build_store(args)
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold TF
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def start():
+        process = context.Process(target=_worker, args=(args,), name="keras-rt-serve-worker")
+        process.start()
+        return process, time.monotonic()
+
+    workers = [start() for _ in range(args.workers)]
+    logger.info(
+        "Started %d workers (pids %s) on port %d%s",
+        args.workers,
+        ", ".join(str(p.pid) for p, _ in workers),
+        args.port,
+        f" and gRPC port {args.grpc_port}" if args.grpc_port else "",
+    )
+    status = 0
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for i, (process, started) in enumerate(workers):
+                if process.is_alive() or stopping:
+                    continue
+                code = process.exitcode or 0
+                if time.monotonic() - started < start_grace_s:
+                    logger.error(
+                        "Worker %d exited with status %d at start; stopping", process.pid, code
+                    )
+                    status, stopping = (code if code > 0 else 1), True
+                    break
+                logger.warning("Worker %d exited with status %d; restarting it", process.pid, code)
+                workers[i] = start()
+    finally:
+        for process, _ in workers:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn and gRPC shut down cleanly
+        deadline = time.monotonic() + 15
+        for process, _ in workers:
+            process.join(max(0.1, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    logger.info("Workers stopped")
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

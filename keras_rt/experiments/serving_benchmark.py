@@ -1,11 +1,13 @@
-"""Serving benchmark: predict latency and throughput over HTTP vs. the in-process SavedModel call.
+"""Serving benchmark: predict latency and throughput over REST and gRPC vs. the in-process call.
 
 `run_benchmark` starts the real server (`python -m keras_rt.cli.serve`) in a
-subprocess for each mode (plain, and with `--batching`), drives it with
-1 and 8 concurrent keep-alive clients (threads using `http.client`) sending
-single-instance `predict` requests, and measures the same signature called
-in-process on the loaded SavedModel (with and without the JSON round trip).
-Clients and server share the machine, as they would on one host.
+subprocess for each mode (plain, and with `--batching`) and each `--workers`
+count, drives it with 1, 8, ... concurrent keep-alive clients (threads using
+`http.client`, and with `grpc=True` also the official gRPC stubs, one channel
+per client) sending single-instance predict requests, and measures the same
+signature called in-process on the loaded SavedModel (with and without the
+JSON round trip). Clients and server share the machine, as they would on one
+host, so client threads compete with the server for the same cores.
 """
 
 from __future__ import annotations
@@ -102,8 +104,10 @@ def http_load(
     requests: int,
     warmup: int = 20,
     timeout: float = 10.0,
+    seconds: float | None = None,
 ) -> dict[str, float]:
-    """`requests` POSTs in total from `clients` keep-alive connections; latency and req/s.
+    """`requests` POSTs in total (or as many as fit in `seconds`) from `clients` keep-alive
+    connections; latency and req/s.
 
     A request fails when it raises, times out or answers anything but 200.
     """
@@ -126,7 +130,9 @@ def http_load(
                 conn.request("POST", path, body, headers)
                 conn.getresponse().read()
             barrier.wait()
-            for _ in range(per_client):
+            sent, end = 0, time.perf_counter() + (seconds or 0)
+            while (time.perf_counter() < end) if seconds else (sent < per_client):
+                sent += 1
                 t0 = time.perf_counter()
                 try:
                     conn.request("POST", path, body, headers)
@@ -155,6 +161,67 @@ def http_load(
     return _summary([x for xs in latencies for x in xs], wall, sum(failures))
 
 
+def grpc_load(
+    target: str,
+    request: Any,
+    *,
+    clients: int,
+    seconds: float,
+    warmup: int = 20,
+    timeout: float = 10.0,
+) -> dict[str, float]:
+    """gRPC `Predict` calls of `request` for `seconds` from `clients` channels; latency and req/s.
+
+    Each client has its own channel and connection (a local subchannel pool),
+    so with several workers the kernel spreads clients over them.
+    """
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+
+    def client(i: int) -> None:
+        options = [("grpc.use_local_subchannel_pool", 1)]
+        with grpc.insecure_channel(target, options=options) as channel:
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            for _ in range(warmup):
+                stub.Predict(request, timeout=timeout, wait_for_ready=True)
+            barrier.wait()
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                t0 = time.perf_counter()
+                try:
+                    stub.Predict(request, timeout=timeout)
+                    latencies[i].append(time.perf_counter() - t0)
+                except grpc.RpcError:
+                    failures[i] += 1
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    return _summary([x for xs in latencies for x in xs], wall, sum(failures))
+
+
+def grpc_request(name: str, signature: str, body: bytes) -> Any:
+    """The gRPC `PredictRequest` equivalent to a single-input row-format REST body."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = name
+    request.model_spec.signature_name = signature
+    x = np.asarray(json.loads(body)["instances"], dtype=np.float32)
+    request.inputs["x"].CopyFrom(tf.make_tensor_proto(x))
+    return request
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port on `host` that is free now."""
     with socket.socket() as s:
@@ -170,8 +237,13 @@ def server_process(
     port: int,
     extra_args: Sequence[str] = (),
     start_timeout: float = 120.0,
+    ready_in_a_row: int = 1,
 ) -> Iterator[subprocess.Popen]:
-    """Runs `python -m keras_rt.cli.serve --model NAME=DIR` until the block ends."""
+    """Runs `python -m keras_rt.cli.serve --model NAME=DIR` until the block ends.
+
+    It is up once `ready_in_a_row` status requests on fresh connections in a
+    row answer 200 (with several workers: more than one, so all have loaded).
+    """
     command = [
         sys.executable,
         "-m",
@@ -190,22 +262,21 @@ def server_process(
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + start_timeout
-        while True:
+        ready = 0
+        while ready < ready_in_a_row:
             if process.poll() is not None:
                 assert process.stderr is not None, "stderr is a pipe"
                 raise RuntimeError("The server exited: " + process.stderr.read().decode()[-2000:])
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
                 conn.request("GET", f"/v1/models/{name}")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    break
+                ready = ready + 1 if conn.getresponse().status == 200 else 0
                 conn.close()
             except OSError:
-                pass
+                ready = 0
             if time.monotonic() > deadline:
                 raise RuntimeError("The server did not come up")
-            time.sleep(0.25)
+            time.sleep(0.05 if ready else 0.25)
         yield process
     finally:
         process.terminate()
@@ -225,11 +296,17 @@ def run_benchmark(
     modes: Sequence[str] = ("plain", "batching"),
     signature: str = "serving_default",
     threads: int = 4,
+    workers: Sequence[int] = (1,),
+    grpc: bool = False,
+    seconds: float | None = None,
 ) -> dict[str, Any]:
     """Benchmarks predict on the newest version in `model_dir` (e.g. `saved_models/mlp_vae`).
 
+    `workers`: server `--workers` counts to run; `grpc`: also drive gRPC
+    `Predict`; `seconds`: run each cell this long instead of `requests` requests.
+
     Returns a JSON-ready dict: `in_process` (per-call cost) and `http` rows
-    (mode, clients, p50_ms, p99_ms, req_per_s, failures).
+    (api, mode, workers, clients, p50_ms, p99_ms, req_per_s, failures).
     """
     versions = version_folders(model_dir)
     if not versions:
@@ -260,31 +337,52 @@ def run_benchmark(
         "http": [],
     }
     path = f"/v1/models/{name}:predict"
-    for mode in modes:
-        extra = ["--threads", str(threads)] + (["--batching"] if mode == "batching" else [])
-        port = free_port()
-        with server_process(model_dir, name, port=port, extra_args=extra):
-            for n in clients:
-                row = http_load("127.0.0.1", port, path, body, clients=n, requests=requests)
-                result["http"].append({"mode": mode, "clients": n, **row})
+    grpc_message = grpc_request(name, signature, body) if grpc else None
+    for n_workers in workers:
+        for mode in modes:
+            port, grpc_port = free_port(), free_port()
+            extra = ["--threads", str(threads), "--workers", str(n_workers)]
+            extra += ["--grpc-port", str(grpc_port if grpc else 0)]
+            extra += ["--batching"] if mode == "batching" else []
+            with server_process(
+                model_dir, name, port=port, extra_args=extra, ready_in_a_row=4 * n_workers
+            ):
+                for n in clients:
+                    row = http_load(
+                        "127.0.0.1", port, path, body, clients=n, requests=requests, seconds=seconds
+                    )
+                    result["http"].append(
+                        {"api": "rest", "mode": mode, "workers": n_workers, "clients": n, **row}
+                    )
+                    if grpc_message is not None:
+                        row = grpc_load(
+                            f"127.0.0.1:{grpc_port}",
+                            grpc_message,
+                            clients=n,
+                            seconds=seconds or 5.0,
+                        )
+                        result["http"].append(
+                            {"api": "grpc", "mode": mode, "workers": n_workers, "clients": n, **row}
+                        )
     return result
 
 
 def format_table(result: dict[str, Any]) -> str:
     """A Markdown table of `run_benchmark`'s result."""
     lines = [
-        "| path | clients | p50 ms | p99 ms | req/s | failed |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| path | workers | clients | p50 ms | p99 ms | req/s | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for label, row in result["in_process"].items():
         lines.append(
-            f"| in-process: {label} | 1 | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | "
+            f"| in-process: {label} | - | 1 | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | "
             f"{row['req_per_s']:.0f} | - |"
         )
     for row in result["http"]:
-        label = "HTTP predict" + (" --batching" if row["mode"] == "batching" else "")
+        api = "gRPC Predict" if row.get("api") == "grpc" else "REST predict"
+        label = api + (" --batching" if row["mode"] == "batching" else "")
         lines.append(
-            f"| {label} | {row['clients']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{row['req_per_s']:.0f} | {row['failures']} |"
+            f"| {label} | {row.get('workers', 1)} | {row['clients']} | {row['p50_ms']:.2f} | "
+            f"{row['p99_ms']:.2f} | {row['req_per_s']:.0f} | {row['failures']} |"
         )
     return "\n".join(lines)

@@ -4,8 +4,11 @@ Routes (as in TF Serving):
 
     GET  /v1/models/{name}                              model status
     GET  /v1/models/{name}/versions/{version}           one version's status
+    GET  /v1/models/{name}/labels/{label}                the labelled version's status
     GET  /v1/models/{name}[/versions/{version}]/metadata signatures: names, dtypes, shapes
     POST /v1/models/{name}[/versions/{version}]:predict  row ("instances") or columnar ("inputs")
+    (/labels/{label} works wherever /versions/{version} does)
+    GET  /monitoring/prometheus/metrics                  with `metrics` (else 404)
 
 Every refusal is a 4xx answer with the body `{"error": "..."}`; an unexpected
 failure is a 500 with the same body shape (file-system paths replaced; the
@@ -23,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI, Request
@@ -34,6 +38,7 @@ from keras_rt.serving import rest
 from keras_rt.serving.batching import Batcher
 from keras_rt.serving.errors import BadRequest, PayloadTooLarge, ServingError
 from keras_rt.serving.limits import DEFAULT_MAX_CONCURRENT_REQUESTS, ConcurrencyLimit
+from keras_rt.serving.metrics import ServingMetrics
 from keras_rt.serving.model_store import ModelStore
 from keras_rt.serving.protocol import READ_TIMED_OUT
 from keras_rt.serving.redact import redact_paths
@@ -55,9 +60,16 @@ def error_response(status: int, message: str) -> Response:
     return Response(rest.error_body(message), status_code=status, media_type=JSON)
 
 
-def predict_sync(servable: Servable, body: bytes, max_batch_size: int) -> bytes:
-    """Parse, validate, call and encode one predict request (runs in the thread pool)."""
+def predict_sync(
+    servable: Servable, body: bytes, max_batch_size: int, labels: dict | None = None
+) -> bytes:
+    """Parse, validate, call and encode one predict request (runs in the thread pool).
+
+    `labels` (metrics) gets the signature's name once it is known.
+    """
     request = rest.decode_predict(rest.parse_json(body), servable, max_batch_size=max_batch_size)
+    if labels is not None:
+        labels["signature"] = request.signature.name
     return rest.encode_predictions(request.signature(request.arrays), request)
 
 
@@ -71,6 +83,7 @@ def create_app(
     batch_max_rows: int = 64,
     batch_timeout_ms: float = 0.0,
     max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
+    metrics: ServingMetrics | None = None,
 ) -> FastAPI:
     """Builds the REST app over `store` (which the caller loads and polls).
 
@@ -84,6 +97,7 @@ def create_app(
         batch_max_rows: the most rows in a merged call.
         batch_timeout_ms: how long a merged call waits for more requests.
         max_concurrent_requests: requests in flight beyond it get 503.
+        metrics: count requests and serve them at `/monitoring/prometheus/metrics`.
     """
     for name, value, low in (
         ("max_body_bytes", max_body_bytes, 1),
@@ -119,7 +133,8 @@ def create_app(
         if error.status_code == 404:
             message = (
                 f"Malformed request: {request.method} {request.url.path}; expected "
-                "/v1/models/NAME[/versions/N][/metadata] or /v1/models/NAME[/versions/N]:predict"
+                "/v1/models/NAME[/versions/N|/labels/L][/metadata] or "
+                "/v1/models/NAME[/versions/N|/labels/L]:predict"
             )
         elif error.status_code == 405:
             message = f"Method {request.method} is not allowed on {request.url.path}"
@@ -146,20 +161,40 @@ def create_app(
             )
         return b"".join(chunks)
 
-    async def predict(request: Request, name: str, version: str | None) -> Response:
+    async def predict(
+        request: Request, name: str, version: str | None, label: str | None = None
+    ) -> Response:
+        start = time.perf_counter()
+        labels: dict[str, str] = {}
+        response = await predict_answer(request, name, version, label, labels)
+        if metrics is not None:
+            metrics.observe(
+                "rest",
+                "predict",
+                str(response.status_code),
+                time.perf_counter() - start,
+                **labels,
+            )
+        return response
+
+    async def predict_answer(
+        request: Request, name: str, version: str | None, label: str | None, labels: dict
+    ) -> Response:
         try:
             body = await read_body(request)
-            servable = store.get(name, version)
+            servable = store.get(name, version, label)
+            labels.update(model=servable.name, version=str(servable.version))
             loop = asyncio.get_running_loop()
             if batcher is None:
                 payload = await loop.run_in_executor(
-                    executor, predict_sync, servable, body, max_batch_size
+                    executor, predict_sync, servable, body, max_batch_size, labels
                 )
             else:
                 decoded = rest.decode_predict(
                     rest.parse_json(body), servable, max_batch_size=max_batch_size
                 )
                 signature = decoded.signature
+                labels["signature"] = signature.name
                 if signature.batchable and decoded.rows:
                     outputs = await batcher.call(
                         (name, signature.name), signature, decoded.arrays, decoded.rows
@@ -191,20 +226,31 @@ def create_app(
     async def predict_version(request: Request, name: str, version: str) -> Response:
         return await predict(request, name, version)
 
+    @app.post("/v1/models/{name}/labels/{label}:predict")
+    async def predict_label(request: Request, name: str, label: str) -> Response:
+        return await predict(request, name, None, label)
+
     @app.post("/v1/models/{name}:{method}")
     @app.post("/v1/models/{name}/versions/{version}:{method}")
-    async def other_method(name: str, method: str, version: str | None = None) -> Response:
+    @app.post("/v1/models/{name}/labels/{label}:{method}")
+    async def other_method(
+        name: str, method: str, version: str | None = None, label: str | None = None
+    ) -> Response:
         return error_response(
             400,
             f"Unsupported method ':{method[:40]}'; keras-rt signatures are "
             "predict signatures: use ':predict'",
         )
 
-    def answer(make) -> Response:
+    def answer(make, method: str = "status") -> Response:
+        start = time.perf_counter()
         try:
-            return json_response(make())
+            response = json_response(make())
         except ServingError as error:
-            return error_response(error.status, error.message)
+            response = error_response(error.status, error.message)
+        if metrics is not None:
+            metrics.observe("rest", method, str(response.status_code), time.perf_counter() - start)
+        return response
 
     @app.get("/v1/models/{name}")
     async def model_status(name: str) -> Response:
@@ -214,12 +260,26 @@ def create_app(
     async def version_status(name: str, version: str) -> Response:
         return answer(lambda: store.status_json(name, version))
 
+    @app.get("/v1/models/{name}/labels/{label}")
+    async def label_status(name: str, label: str) -> Response:
+        return answer(lambda: store.status_json(name, label=label))
+
     @app.get("/v1/models/{name}/metadata")
     async def model_metadata(name: str) -> Response:
-        return answer(lambda: store.get(name).metadata_json())
+        return answer(lambda: store.get(name).metadata_json(), "metadata")
 
     @app.get("/v1/models/{name}/versions/{version}/metadata")
     async def version_metadata(name: str, version: str) -> Response:
-        return answer(lambda: store.get(name, version).metadata_json())
+        return answer(lambda: store.get(name, version).metadata_json(), "metadata")
+
+    @app.get("/v1/models/{name}/labels/{label}/metadata")
+    async def label_metadata(name: str, label: str) -> Response:
+        return answer(lambda: store.get(name, label=label).metadata_json(), "metadata")
+
+    if metrics is not None:
+
+        @app.get("/monitoring/prometheus/metrics")
+        async def prometheus_metrics() -> Response:
+            return Response(metrics.exposition(), media_type=metrics.content_type)
 
     return app

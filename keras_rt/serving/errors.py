@@ -34,3 +34,18 @@ class PayloadTooLarge(ServingError):
     """The request body is over the server's size limit (HTTP 413)."""
 
     status = 413
+
+
+class Unavailable(ServingError):
+    """The model is configured but not loaded yet (HTTP 503)."""
+
+    status = 503
+
+
+# gRPC status code names for the HTTP statuses above (TF Serving's mapping).
+GRPC_CODES = {
+    400: "INVALID_ARGUMENT",
+    404: "NOT_FOUND",
+    413: "RESOURCE_EXHAUSTED",
+    503: "UNAVAILABLE",
+}

@@ -35,8 +35,9 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
-from keras_rt.serving.errors import NotFound
+from keras_rt.serving.errors import NotFound, Unavailable
 from keras_rt.serving.fingerprint import folder_fingerprint
+from keras_rt.serving.poller import Poller
 from keras_rt.serving.redact import redact_paths
 from keras_rt.serving.servable import Servable
 
@@ -45,7 +46,32 @@ logger = logging.getLogger("keras_rt.serving")
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$")
 VERSION_RE = re.compile(r"^[0-9]{1,18}$")
 
+LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,127}$")
+
 Loader = Callable[[str, int, str], Servable]
+LoadListener = Callable[[str, int, bool], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionPolicy:
+    """Which versions of a model to serve (TF Serving's `model_version_policy`).
+
+    `kind` is `"latest"` (the newest `num_versions` that load), `"all"` or
+    `"specific"` (exactly `versions`, those that load).
+    """
+
+    kind: str = "latest"
+    num_versions: int = 1
+    versions: frozenset[int] = frozenset()
+
+    def candidates(self, folders: Iterable[int]) -> tuple[list[int], float]:
+        """The versions to try, newest first, and how many of them to keep at most."""
+        newest_first = sorted(folders, reverse=True)
+        if self.kind == "specific":
+            return [v for v in newest_first if v in self.versions], float("inf")
+        if self.kind == "all":
+            return newest_first, float("inf")
+        return newest_first, float(self.num_versions)
 
 
 @dataclasses.dataclass
@@ -124,6 +150,8 @@ class ModelStore:
             Dangerous: only for models you trust as code.
         loader: `(name, version, path) -> Servable` (default: `Servable.load`,
             with the op check unless `allow_file_ops`).
+        policies: `{name: VersionPolicy}` overriding `num_versions` per model.
+        labels: `{name: {label: version}}` (TF Serving's version labels).
 
     Example:
 
@@ -146,6 +174,8 @@ class ModelStore:
         poll_seconds: float = 2.0,
         allow_file_ops: bool = False,
         loader: Loader | None = None,
+        policies: Mapping[str, VersionPolicy] | None = None,
+        labels: Mapping[str, Mapping[str, int]] | None = None,
     ):
         if num_versions < 1:
             raise ValueError(f"`num_versions` must be >= 1. Received: num_versions={num_versions}")
@@ -177,9 +207,28 @@ class ModelStore:
         # in place, so readers need no lock.
         self._status: dict[str, dict[int, VersionStatus]] = {}
         self._serving: dict[str, dict[int, Servable]] = {}
+        self.policies: dict[str, VersionPolicy] = dict(policies or {})
+        self.labels: dict[str, dict[str, int]] = {n: dict(v) for n, v in (labels or {}).items()}
+        # Called as (name, version, ok) after every load attempt (metrics).
+        self.load_listeners: list[LoadListener] = []
         self._refresh_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Poller(self.refresh, poll_seconds, "keras-rt-model-poll")
+
+    def configure(
+        self,
+        models: Mapping[str, str],
+        policies: Mapping[str, VersionPolicy],
+        labels: Mapping[str, Mapping[str, int]],
+    ) -> None:
+        """Replaces the explicit models, their version policies and labels (a config reload).
+
+        The next `refresh()` loads new models and unloads removed ones; labels
+        apply at once.
+        """
+        with self._refresh_lock:
+            self.explicit = dict(models)
+            self.policies = dict(policies)
+            self.labels = {n: dict(v) for n, v in labels.items()}
 
     # -- discovery ----------------------------------------------------------
 
@@ -234,8 +283,10 @@ class ModelStore:
             status.pop(version)
             serving.pop(version, None)
         keep: list[int] = []
-        for version in sorted(folders, reverse=True):
-            if len(keep) >= self.num_versions:
+        policy = self.policies.get(name, VersionPolicy("latest", self.num_versions))
+        candidates, limit = policy.candidates(folders)
+        for version in candidates:
+            if len(keep) >= limit:
                 break
             path = folders[version]
             if version in serving:
@@ -253,6 +304,7 @@ class ModelStore:
             try:
                 servable = self._loader(name, version, path)
             except Exception as error:  # noqa: BLE001 - any load failure is reported
+                self._notify(name, version, False)
                 message = f"{type(error).__name__}: {error}".strip()
                 first_line = message.splitlines()[0] if message else type(error).__name__
                 logger.error(
@@ -281,6 +333,7 @@ class ModelStore:
                 path,
                 ", ".join(servable.signatures),
             )
+            self._notify(name, version, True)
             serving[version] = servable
             status[version] = VersionStatus(version, "AVAILABLE", fingerprint=fingerprint)
             keep.append(version)
@@ -291,29 +344,22 @@ class ModelStore:
         # Versions below the served window that were never loaded are not listed.
         return status, serving
 
+    def _notify(self, name: str, version: int, ok: bool) -> None:
+        for listener in self.load_listeners:
+            try:
+                listener(name, version, ok)
+            except Exception:  # noqa: BLE001 - a listener must not break loading
+                logger.exception("A model load listener failed")
+
     # -- polling ------------------------------------------------------------
 
     def start_polling(self) -> None:
         """Starts the background thread that calls `refresh()` every `poll_seconds`."""
-        if self.poll_seconds <= 0 or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._poll, name="keras-rt-model-poll", daemon=True)
-        self._thread.start()
+        self._poller.start()
 
     def stop_polling(self) -> None:
         """Stops the polling thread (waits for a refresh in progress)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _poll(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.refresh()
-            except Exception:  # noqa: BLE001 - the poller must never die
-                logger.exception("Model refresh failed; retrying in %ss", self.poll_seconds)
+        self._poller.stop()
 
     # -- lookups (request path) --------------------------------------------
 
@@ -321,9 +367,35 @@ class ModelStore:
         """Names of the models the store knows."""
         return sorted(self._status)
 
-    def get(self, name: str, version: int | str | None = None) -> Servable:
-        """The servable for `name` (newest available version, or `version`)."""
+    def label_version(self, name: str, label: str) -> int:
+        """The version that `label` of model `name` points at; `NotFound` if none."""
+        labels = self.labels.get(name, {})
+        if label not in labels:
+            known = ", ".join(sorted(labels)) or "none"
+            raise NotFound(
+                f"Unknown version label {str(label)[:40]!r} of model {name!r}; labels: {known}"
+            )
+        return labels[label]
+
+    def get(
+        self, name: str, version: int | str | None = None, label: str | None = None
+    ) -> Servable:
+        """The servable for `name` (newest available version, `version`, or `label`'s)."""
+        if label is not None:
+            if name not in self._serving:
+                return self.get(name)  # raises NotFound for the model
+            number = self.label_version(name, label)
+            servable = self._serving[name].get(number)
+            if servable is None:
+                raise NotFound(
+                    f"Version label {label!r} of model {name!r} points at version {number}, "
+                    f"which is not available; available versions: "
+                    f"{sorted(self._serving[name]) or 'none'}"
+                )
+            return servable
         serving = self._serving.get(name)
+        if serving is None and name in self.explicit:
+            raise Unavailable(f"Model {name!r} is configured but not loaded yet; try again shortly")
         if serving is None:
             raise NotFound(
                 f"Servable not found for request: model {name!r} is not served"
@@ -348,13 +420,17 @@ class ModelStore:
             raise NotFound(f"Servable not found for request: Specific({name}, {number}){detail}")
         return servable
 
-    def status_json(self, name: str, version: int | str | None = None) -> dict:
-        """TF Serving's `GET /v1/models/{name}[/versions/{v}]` answer."""
+    def status_json(
+        self, name: str, version: int | str | None = None, label: str | None = None
+    ) -> dict:
+        """TF Serving's `GET /v1/models/{name}[/versions/{v} | /labels/{l}]` answer."""
         versions = self._status.get(name)
         if versions is None:
             raise NotFound(
                 f"Could not find any versions of model {name}" + self._known_models_hint()
             )
+        if label is not None:
+            version = self.label_version(name, label)
         if version is not None:
             number = parse_version(version)
             if number not in versions:

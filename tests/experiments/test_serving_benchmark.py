@@ -28,11 +28,15 @@ def test_format_table():
     table = serving_benchmark.format_table(
         {
             "in_process": {"signature call": row},
-            "http": [{"mode": "batching", "clients": 8, **row}],
+            "http": [
+                {"mode": "batching", "clients": 8, **row},
+                {"api": "grpc", "mode": "plain", "workers": 2, "clients": 32, **row},
+            ],
         }
     )
-    assert "| in-process: signature call | 1 |" in table
-    assert "| HTTP predict --batching | 8 |" in table
+    assert "| in-process: signature call | - | 1 |" in table
+    assert "| gRPC Predict | 2 | 32 |" in table
+    assert "| REST predict --batching | 1 | 8 |" in table
 
 
 def test_missing_model_folder(tmp_path):

@@ -115,6 +115,8 @@ def test_script_serves_a_named_model_until_terminated(exported):
             f"vae={exported / 'mlp_vae'}",
             "--port",
             str(port),
+            "--grpc-port",
+            "0",
             "--batching",
             "--log-level",
             "info",
