@@ -150,6 +150,11 @@ def http_load(
         finally:
             conn.close()
 
+    return _run_clients(client, clients, barrier, latencies, failures)
+
+
+def _run_clients(client, clients: int, barrier, latencies, failures) -> dict[str, float]:
+    """Runs `client(i)` in `clients` threads, timing from the barrier (after warm-up) to the end."""
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
@@ -198,15 +203,7 @@ def grpc_load(
                 except grpc.RpcError:
                     failures[i] += 1
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    return _summary([x for xs in latencies for x in xs], wall, sum(failures))
+    return _run_clients(client, clients, barrier, latencies, failures)
 
 
 def grpc_request(name: str, signature: str, body: bytes) -> Any:
