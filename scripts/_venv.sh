@@ -20,4 +20,5 @@ if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   "$VENV_PY" -m pip install --quiet -e "$spec"
   touch "$stamp"
 fi
-export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+# TensorFlow's log level is left to the commands (keras_rt.cli.common.quiet_tensorflow: CUDA probing
+# hidden on machines without a GPU) and to the tests (tests/conftest.py).
