@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from keras_rt.training.environment import cpu_description
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     vae_rows = vae_variance_study.vae_variance_ratios(vae)
     analytic = variance_study.analytic_per_sample_variances(args.theta)
     report = {
-        "device": f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
+        "device": f"CPU ({cpu_description()})",
         "tensorflow": tf.__version__,
         "toy": {
             "theta": args.theta,
@@ -75,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds_per_million_samples": timings,
     }
 
+    print(f"Machine: {cpu_description()}")
     print(variance_report.format_table(toy, timings))
     print()
     print(vae_variance_study.format_vae_table(vae))

@@ -43,6 +43,7 @@ from keras_rt.distribute.partial_xla import (
     check_partial_jit_compile,
     jit_compiled,
     partial_jit_active,
+    xla_convolutions,
     xla_optimizer_update,
 )
 from keras_rt.distribute.precision import dtype_policy
@@ -90,11 +91,6 @@ class VAE(ConstructorArguments, keras.Model):
     description = ""
     flat_input = True
     needs_labels = False
-    # Whole-step XLA on CPUs in float32: measured about 1.4x faster for Dense VAEs, 0.7x for
-    # convolutional ones (README "Benchmarks"). Under mixed precision the zoo compiles only
-    # the step's element-wise parts on CPUs (`keras_rt.distribute.partial_xla`); on GPUs
-    # Keras turns XLA on for every model.
-    xla_on_cpu = True
 
     def __init__(
         self,
@@ -216,9 +212,12 @@ class VAE(ConstructorArguments, keras.Model):
             partial_jit_compile: when the step as a whole is not XLA-compiled
                 (Keras's default on CPUs), compile its element-wise parts --
                 the optimizer update and the likelihood -- with XLA
-                (`keras_rt.distribute.partial_xla`). True, False or "auto"
-                (alike: on unless the step is compiled or eager, or runs on
-                several replicas).
+                (`keras_rt.distribute.partial_xla`): True, False or "auto"
+                (on unless the step is compiled or eager, or runs on several
+                replicas). Narrow convolutions (<= 4 output channels) are
+                compiled too with True, and with "auto" where this machine's
+                probe measured XLA faster for them
+                (`keras_rt.performance.plan.narrow_convs_prefer_xla`).
             **kwargs: the rest of `keras.Model.compile`'s arguments, except
                 `loss`.
         """
@@ -239,11 +238,33 @@ class VAE(ConstructorArguments, keras.Model):
         )
 
     def train_step(self, data):
-        """Keras's own step; with partial XLA, the optimizer update runs as one XLA function."""
+        """Keras's own step; with partial XLA, the optimizer update (and narrow convolutions) run
+        as XLA functions."""
         if not self._partial_jit() or self.optimizer is None:
             return super().train_step(data)
-        with xla_optimizer_update(self.optimizer, self.trainable_weights):
+        with (
+            xla_optimizer_update(self.optimizer, self.trainable_weights),
+            xla_convolutions(self.xla_convolution_layers()),
+        ):
             return super().train_step(data)
+
+    def xla_convolution_layers(self) -> list:
+        """The narrow convolution layers that partial XLA compiles (see `compile`)."""
+        from keras_rt.performance.flops import op_kind
+
+        choice = getattr(self, "partial_jit_compile", "auto")
+        layers = [
+            layer
+            for layer in self._flatten_layers(include_self=False, recursive=True)
+            if op_kind(layer) == "narrow_conv"
+        ]
+        if not layers or choice != "auto":
+            return layers if choice is True else []
+        from keras_rt.performance.plan import narrow_convs_prefer_xla
+        from keras_rt.performance.probe import load_or_probe
+
+        prefer = narrow_convs_prefer_xla(load_or_probe(), layers[0].compute_dtype)
+        return layers if prefer else []
 
     def compile_from_config(self, config):
         """Re-compiles a loaded model (the optimizer and its state come back)."""

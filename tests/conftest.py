@@ -9,6 +9,21 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 
+def pytest_configure(config):
+    """Measures this machine once, before any test runs (`keras_rt.performance.probe`).
+
+    Runs in the only process, or in the controller of an xdist run before its
+    workers start, so that the many `train` runs of the suite (in-process
+    and in subprocesses) read the cached result instead of each measuring the
+    machine again, and none prints the one-time notice.
+    """
+    if hasattr(config, "workerinput"):
+        return
+    from keras_rt.performance import load_or_probe
+
+    load_or_probe(notify=None)
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_policy():
     """Each test starts from the same global seed and the float32 policy."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 from collections.abc import Sequence
 
@@ -37,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
     for name in ("batch", "steps", "repeats"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be >= 1. Received: {getattr(args, name)}")
+    from keras_rt.training.environment import cpu_description
+
     rows = benchmark_sampling(batch=args.batch, steps=args.steps, repeats=args.repeats)
+    print(f"Machine: {cpu_description()}")
     print(format_table(rows))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             json.dump(
                 {
                     "benchmark": "sampling_vs_inline",
-                    "machine": platform.processor() or platform.machine(),
+                    "machine": cpu_description(),
                     "cpu_count": os.cpu_count(),
                     "results": rows,
                 },

@@ -2,21 +2,27 @@
 
 Usage:
   python benchmarks/zoo.py --json bench_results/zoo.json
-  python benchmarks/zoo.py --models mlp_vae --repeats 3 --skip-quality
+  python benchmarks/zoo.py --quick                      # about 1 minute: a smoke run
+  python benchmarks/zoo.py --device gpu --json bench_results/zoo_gpu.json
 
-Prints two tables and optionally writes them as JSON:
+Prints the machine (CPU model and matrix features, GPUs, measured matmul
+peaks) and two tables, and optionally writes them as JSON:
 
 - throughput: median examples/s of `fit` on Fashion-MNIST (dynamically
-  binarized, batch 128) for the reference (float32, no XLA) and the zoo
-  model in float32 / mixed_bfloat16, whole-step XLA off (then partial XLA) /
-  on; each zoo variant timed in a pair with the reference, warm-up epoch
-  excluded, speed-up = median of per-round ratios (goal >= 1.5x);
+  binarized, batch 128; 512 on GPUs) of the reference (float32, no XLA) and
+  the zoo variants -- `zoo_default` is what `keras-rt train` chooses on this
+  machine (the measured training plan); every timing in its own process,
+  rounds interleaved, warm-up epoch excluded, speed-up = median of per-round
+  ratios (goal >= 1.5x); roofline columns: achieved GFLOP/s of the training
+  step, the measured matmul peak in the same dtype, the percentage;
 - quality: test negative ELBO (all 10,000 test images) and negative
   IWAE-k bound (a prefix of the test set) of the reference and the fastest
   zoo variant after the same number of epochs (goal: no worse).
 
-The defaults take about 10-15 minutes on 2 CPU cores (README, "Benchmarks"). `--models`, `--train-examples`, `--quality-epochs`
-and `--iwae-examples` take one value for all models or `model=value` pairs.
+The defaults take about 10-15 minutes on 2 CPU cores (README, "Benchmarks");
+`--device gpu` about 5 minutes on one GPU. `--models`, `--train-examples`,
+`--quality-epochs` and `--iwae-examples` take one value for all models or
+`model=value` pairs.
 """
 
 from __future__ import annotations
@@ -30,9 +36,18 @@ import time
 from collections.abc import Sequence
 
 from keras_rt.cli.common import main_for
-from keras_rt.experiments.zoo_variants import MODELS, VARIANTS, ZOO_VARIANTS
+from keras_rt.experiments.zoo_variants import DEVICE_VARIANTS, MODELS, VARIANTS, ZOO_VARIANTS
 
 VARIANT_NAMES = tuple(VARIANTS)
+# --quick: a smoke run of the whole benchmark (both models, the default path, tiny data).
+QUICK = {
+    "dataset": "digits",
+    "batch_size": 32,
+    "train_examples": 256,
+    "repeats": 1,
+    "variants": "zoo_default",
+    "skip_quality": True,
+}
 
 
 def per_model_value(text: str) -> int | dict[str, int]:
@@ -58,9 +73,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated zoo models (default {','.join(MODELS)})",
     )
     parser.add_argument(
-        "--dataset", default="fashion_mnist", help="data set (default fashion_mnist)"
+        "--dataset", default=None, help="data set (default fashion_mnist; digits with --quick)"
     )
-    parser.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "gpu"),
+        default="cpu",
+        help="where to train: cpu (GPUs hidden) or gpu (fails clearly without one; default "
+        "variants: XLA, bf16/f16 with XLA; batch 512) (default cpu)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run in about a minute: digits, batch 32, 256 examples, one round, "
+        "the default path only, no quality comparison (flags given explicitly still apply)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="batch size (default 128; 512 on --device gpu)"
+    )
     parser.add_argument(
         "--epochs",
         type=int,
@@ -70,19 +100,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repeats",
         type=int,
-        default=5,
-        help="timing rounds per (reference, variant) pair (default 5)",
+        default=None,
+        help="timing rounds; each times the reference and every variant once, each in its "
+        "own process (default 3; 2 on --device gpu)",
     )
     parser.add_argument(
         "--train-examples",
         type=per_model_value,
         default=None,
-        help="examples per timed epoch (default mlp_vae=25600,conv_vae=3840)",
+        help="examples per timed epoch (default mlp_vae=25600,conv_vae=3840; on --device gpu "
+        "mlp_vae=51200,conv_vae=25600)",
     )
     parser.add_argument(
         "--variants",
-        default=",".join(VARIANT_NAMES),
-        help=f"comma-separated throughput variants (default {','.join(VARIANT_NAMES)})",
+        default=None,
+        help=f"comma-separated throughput variants from {','.join(VARIANT_NAMES)} (default "
+        f"on cpu: {','.join(DEVICE_VARIANTS['cpu'])}; on gpu: {','.join(DEVICE_VARIANTS['gpu'])})",
     )
     parser.add_argument(
         "--quality-epochs",
@@ -111,7 +144,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-throughput", action="store_true", help="only the quality comparison"
     )
-    parser.add_argument("--skip-quality", action="store_true", help="only the throughput table")
+    parser.add_argument(
+        "--skip-quality", action="store_true", default=None, help="only the throughput table"
+    )
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
 
 
@@ -123,13 +158,38 @@ def _names(text: str, valid: Sequence[str], flag: str) -> tuple[str, ...]:
     return names
 
 
+def apply_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Fills the flags left unset: `--quick`'s values, then the device's defaults."""
+    if args.quick:
+        for name, value in QUICK.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
+    gpu = args.device == "gpu"
+    defaults = {
+        "dataset": "fashion_mnist",
+        "batch_size": 512 if gpu else 128,
+        "variants": ",".join(DEVICE_VARIANTS[args.device]),
+        # On a GPU an epoch of the CPU's size is too short to time; 2 rounds keep it under 10 min.
+        "train_examples": {"mlp_vae": 51200, "conv_vae": 25600} if gpu else None,
+        "repeats": 2 if gpu else 3,
+        "skip_quality": False,
+    }
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
 def run(args: argparse.Namespace) -> int:
     """Runs the benchmarks and prints the tables."""
     import keras
+    import tensorflow as tf
 
     from keras_rt.experiments import zoo_quality, zoo_throughput
+    from keras_rt.performance import load_or_probe
     from keras_rt.training.environment import package_versions
 
+    args = apply_defaults(args)
     models = _names(args.models, MODELS, "--models")
     variants = _names(args.variants, VARIANT_NAMES, "--variants")
     for name in ("batch_size", "epochs", "repeats", "iwae_samples"):
@@ -139,11 +199,25 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.skip_throughput and args.skip_quality:
         raise ValueError("--skip-throughput and --skip-quality leave nothing to run.")
+    if args.device == "gpu" and not tf.config.list_physical_devices("GPU"):
+        raise ValueError(
+            "--device gpu: TensorFlow sees no GPU on this machine (check the driver and "
+            "CUDA_VISIBLE_DEVICES); run without --device gpu to benchmark the CPU."
+        )
+    if args.device == "cpu":
+        tf.config.set_visible_devices([], "GPU")
+    probe = load_or_probe()
+    print(f"Machine: {probe['machine']['description']}")
+    peaks = ", ".join(f"{d} {g:.0f}" for d, g in probe["matmul_gflops"].items())
+    print(f"Measured 1024^3 matmul peak (GFLOP/s): {peaks}\n")
     keras.utils.set_random_seed(args.seed)
     result: dict = {
         "benchmark": "zoo_vs_reference",
-        "machine": platform.processor() or platform.machine(),
+        "machine": probe["machine"],
+        "matmul_peak_gflops": probe["matmul_gflops"],
+        "probe": {"step_ms": probe["step_ms"], "cache": probe.get("cache")},
         "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
         "versions": package_versions(),
         "settings": {k: v for k, v in vars(args).items() if k != "json"},
     }
@@ -159,11 +233,15 @@ def run(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             variants=variants,
             seed=args.seed,
+            device=args.device,
+            peak_gflops=probe["matmul_gflops"],
+            progress=print,
         )
         result["throughput"] = throughput
         result["throughput_seconds"] = round(time.perf_counter() - start, 1)
         print(
-            "Training throughput (median examples/s of fit; speed-up: median of paired per-round ratios)"
+            "\nTraining throughput (median examples/s of fit; speed-up: median of per-round "
+            "ratios; GFLOP/s of the training step vs the measured matmul peak)"
         )
         print(zoo_throughput.format_throughput_table(throughput))
         print()

@@ -13,6 +13,12 @@ pixel become one kernel each.
 So, when a step is not XLA-compiled, a zoo model compiles just those two
 parts (`xla_optimizer_update`, `jit_compiled`): matrix products and
 convolutions stay on TensorFlow's kernels, the element-wise work runs fused.
+One kind of convolution is the exception: a narrow one (a decoder's output
+layer, 32 -> 1 channels) whose filter gradient oneDNN computes slowly on some
+CPUs (under 2 GFLOP/s on an AVX2-only AMD EPYC, where XLA ran the layer's
+training step 2x faster); where the machine's probe measures that
+(`keras_rt.performance.plan.narrow_convs_prefer_xla`), those layers'
+convolutions are compiled too (`xla_convolutions`).
 Measured on 2 CPU cores (AMX), MLP VAE at batch 128 (14 variables): the Adam
 update as one XLA function saved 0.85 ms of a 7.4 ms bfloat16 step (1 ms in
 float32), and the XLA likelihood about 5% of the epoch time on top; for the
@@ -28,6 +34,7 @@ cannot hold).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 
 import keras
@@ -66,6 +73,43 @@ def partial_jit_active(model: keras.Model, choice: bool | str) -> bool:
 def jit_compiled(fn: Callable) -> Callable:
     """`fn` as an XLA-compiled `tf.function` (its gradient is compiled too)."""
     return tf.function(fn, jit_compile=True, reduce_retracing=True)
+
+
+@contextlib.contextmanager
+def xla_convolutions(layers: list) -> Iterator[None]:
+    """Inside the block, each convolution layer in `layers` computes its convolution with XLA.
+
+    Like `xla_optimizer_update`, meant around a step while it is traced: an
+    instance attribute shadows the layer's `convolution_op` (forward and
+    gradient compiled by XLA; bias and activation stay outside) and is
+    removed afterwards, so inference and export graphs keep TensorFlow's
+    kernels.
+
+    Args:
+        layers: Keras convolution layers (they have `convolution_op`).
+
+    Example:
+
+    >>> conv = keras.layers.Conv2D(1, 3, padding="same")
+    >>> x = np.ones((2, 8, 8, 4), "float32")
+    >>> with xla_convolutions([conv]):
+    ...     y = tf.function(conv)(x)
+    >>> y.shape, "convolution_op" in vars(conv)
+    (TensorShape([2, 8, 8, 1]), False)
+    """
+    for layer in layers:
+        method = type(layer).convolution_op
+        compiled = jit_compiled(functools.partial(method, layer))
+
+        def convolution_op(inputs, kernel, compiled=compiled):
+            return compiled(inputs, tf.convert_to_tensor(kernel))
+
+        object.__setattr__(layer, "convolution_op", convolution_op)
+    try:
+        yield
+    finally:
+        for layer in layers:
+            vars(layer).pop("convolution_op", None)
 
 
 @contextlib.contextmanager

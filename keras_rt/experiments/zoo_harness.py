@@ -18,6 +18,7 @@ constructor argument, defaults included.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -49,6 +50,30 @@ def reference_architecture(model: str, dataset: str, input_shape) -> dict[str, A
     """
     config = build_zoo_model(model, dataset, input_shape).get_config()
     return {k: config[k] for k in REFERENCE_ARGUMENTS if k in config}
+
+
+def concrete_variant(variant: Variant, model: str, dataset: str, input_shape) -> Variant:
+    """`variant` with the training plan's policy and XLA where it says `"auto"` / None.
+
+    The plan is `keras-rt train`'s (`keras_rt.performance.plan`, from this
+    machine's cached probe): the zoo's default path.
+    """
+    if variant.policy != "auto" and variant.jit_compile is not None:
+        return variant
+    from keras_rt.performance import load_or_probe, macs_by_kind, plan_training
+
+    with dtype_policy("float32"):
+        macs = macs_by_kind(build_zoo_model(model, dataset, input_shape))
+    plan = plan_training(macs, load_or_probe(notify=None))
+    policy = variant.policy
+    if policy == "auto":
+        policy = "float32" if plan.mixed_precision == "off" else plan.mixed_precision
+    jit = variant.jit_compile if variant.jit_compile is not None else plan.jit_compile
+    short = {"float32": "f32", "mixed_bfloat16": "bf16", "mixed_float16": "f16"}[policy]
+    if not isinstance(jit, bool):  # GPUs: Keras's own choice (XLA on)
+        jit = True
+    label = f"zoo fit, default: {short}, {'XLA' if jit else 'partial XLA'}"
+    return dataclasses.replace(variant, policy=policy, jit_compile=jit, label=label)
 
 
 def build_model(

@@ -34,6 +34,7 @@ import tensorflow as tf
 from keras_rt.experiments.zoo_harness import (
     build_model,
     build_zoo_model,
+    concrete_variant,
     dtype_policy,
     fit_timed,
     load_splits,
@@ -52,8 +53,8 @@ from keras_rt.ops.validation import check_choice, check_int
 
 
 def default_zoo_variant() -> str:
-    """Without throughput results: XLA on GPUs, mixed_bfloat16 on CPUs (README, "Benchmarks")."""
-    return "zoo_bf16_xla" if tf.config.list_physical_devices("GPU") else "zoo_bf16"
+    """Without throughput results: the zoo's default path (the measured training plan)."""
+    return "zoo_default"
 
 
 def _float32_copy(
@@ -163,6 +164,7 @@ def benchmark_quality(
         splits = load_splits(model, dataset, batch_size, seed, max_examples)
         results = {}
         for variant in (VARIANTS["reference"], VARIANTS[name]):
+            variant = concrete_variant(variant, model, dataset, splits.input_shape)
             net = build_model(
                 variant, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate
             )

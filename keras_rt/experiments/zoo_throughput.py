@@ -1,26 +1,31 @@
-"""Zoo benchmark, throughput: examples/s of `fit` for each `Variant`, and the speed-up over the reference.
+"""Zoo benchmark, throughput: examples/s of `fit` for each `Variant`, the speed-up over the
+reference, and how far each is from this machine's limit.
 
-Each zoo variant is timed in a pair with a freshly built reference, one pair
-at a time (with five models alive in one process, every model ran up to 8%
-slower than in a pair, unevenly): both are built and given one warm-up epoch
-(tracing, XLA compilation: excluded), then timed one `fit` call each,
-alternating which goes first, for `repeats` rounds. An "epoch" is the first
-`train_examples` examples of the training split, so that a round stays
-short; an epoch's time runs from `on_epoch_begin` to `on_epoch_end`.
-Reported: the median examples/s (the reference's over all its pairs) and the
-median over rounds of the speed-up over the reference timed in the same
-round (paired, so slow spells of a shared machine cancel).
+Every timing runs in a process of its own (`keras_rt.experiments.zoo_timing_worker`):
+the model is built, given one warm-up epoch (tracing, XLA compilation:
+excluded), then timed for `epochs` epochs. A round times the reference and
+every variant once, in an order that rotates from round to round; the
+speed-up of a variant is the median over rounds of its examples/s over the
+reference's in the same round (paired, so slow spells of a shared machine
+cancel). An "epoch" is the first `train_examples` examples of the training
+split, so that a round stays short.
+
+The roofline columns: achieved GFLOP/s = examples/s x the training step's
+FLOPs per example (`keras_rt.performance.flops`: 6 per forward multiply-add of
+the matrix products and convolutions), next to the machine's measured peak
+of a 1024^3 matrix product in the variant's compute dtype
+(`keras_rt.performance.probe`).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
-import time
-from collections.abc import Sequence
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 
-import keras
-
-from keras_rt.experiments.zoo_harness import build_model, fit_timed, load_splits
 from keras_rt.experiments.zoo_variants import (
     DEFAULT_TRAIN_EXAMPLES,
     MODELS,
@@ -29,7 +34,35 @@ from keras_rt.experiments.zoo_variants import (
     per_model,
     resolve_variants,
 )
-from keras_rt.ops.validation import check_int
+from keras_rt.ops.validation import check_choice, check_int
+
+DEVICES = ("cpu", "gpu")
+COMPUTE_DTYPES = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+
+
+def run_worker(arguments: dict, device: str = "cpu") -> dict:
+    """Runs one `zoo_timing_worker` process; returns its JSON result.
+
+    Raises:
+        RuntimeError: the process failed (its last output lines are in the message).
+    """
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = "-1"
+    process = subprocess.run(
+        [sys.executable, "-m", "keras_rt.experiments.zoo_timing_worker", json.dumps(arguments)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    lines = process.stdout.strip().splitlines()
+    if process.returncode != 0 or not lines:
+        tail = "\n".join((process.stdout + process.stderr).strip().splitlines()[-5:])
+        raise RuntimeError(
+            f"Timing {arguments['variant']} of {arguments['model']} failed "
+            f"(exit {process.returncode}):\n{tail}"
+        )
+    return json.loads(lines[-1])
 
 
 def benchmark_throughput(
@@ -39,10 +72,13 @@ def benchmark_throughput(
     batch_size: int = 128,
     train_examples: int | dict[str, int] | None = None,
     epochs: int = 1,
-    repeats: int = 5,
-    variants: Sequence[str] = tuple(VARIANTS),
+    repeats: int = 3,
+    variants: Sequence[str] = ("zoo_default",),
     seed: int = 0,
     learning_rate: float = 1e-3,
+    device: str = "cpu",
+    peak_gflops: dict[str, float] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[dict]:
     """Examples per second of `fit` for each model and variant, and the speed-up over the reference.
 
@@ -53,18 +89,23 @@ def benchmark_throughput(
         train_examples: examples per timed epoch (an int for all models, a
             dict per model, or None: `DEFAULT_TRAIN_EXAMPLES`).
         epochs: timed epochs per variant per round (after the warm-up epoch).
-        repeats: timed rounds per pair (reference, variant), the order
-            alternating.
+        repeats: rounds; each times the reference and every variant once,
+            each in its own process.
         variants: names from `VARIANTS` (the reference is always added).
         seed: data and initialization seed.
         learning_rate: Adam learning rate.
+        device: `"cpu"` (GPUs hidden from the workers) or `"gpu"`.
+        peak_gflops: the machine's measured matmul peak per compute dtype
+            (`probe["matmul_gflops"]`); None leaves the roofline columns empty.
+        progress: called with one line per finished timing (None: quiet).
 
     Returns:
         One dict per model and variant: `{"model", "variant", "label",
         "policy", "jit_compile", "examples_per_epoch", "examples_per_second"
-        (median), "examples_per_second_all" (every timed epoch),
-        "speedup" (median over rounds of this variant's examples/s over the
-        reference's in the same round and pair), "warmup_seconds"}`.
+        (median), "examples_per_second_all", "speedup" (median of per-round
+        ratios), "speedup_all", "warmup_seconds", "flops_per_example",
+        "gflops" (achieved, at the median examples/s), "peak_gflops",
+        "percent_of_peak"}`.
 
     Example:
 
@@ -76,57 +117,67 @@ def benchmark_throughput(
     models = check_models(models)
     for name, value in (("batch_size", batch_size), ("epochs", epochs), ("repeats", repeats)):
         check_int(name, value)
+    check_choice("device", device, DEVICES)
     chosen = resolve_variants(variants)
-    reference = chosen[0]
     rows = []
     for model in models:
         examples = per_model("train_examples", train_examples, DEFAULT_TRAIN_EXAMPLES, model)
-        splits = load_splits(model, dataset, batch_size, seed, examples)
-        n = splits.num_examples["train"]
-        rates: dict[str, list[float]] = {v.name: [] for v in chosen}
+        arguments = {
+            "model": model,
+            "dataset": dataset,
+            "batch_size": batch_size,
+            "train_examples": examples,
+            "epochs": epochs,
+            "seed": seed,
+            "learning_rate": learning_rate,
+        }
+        results: dict[str, list[dict]] = {v.name: [] for v in chosen}
         ratios: dict[str, list[float]] = {v.name: [] for v in chosen}
-        warmup: dict[str, list[float]] = {v.name: [] for v in chosen}
-        for variant in chosen[1:] or chosen:
-            pair = (reference, variant) if variant is not reference else (reference,)
-            nets = {}
-            for member in pair:
-                nets[member.name] = build_model(
-                    member,
-                    model,
-                    dataset,
-                    splits.input_shape,
-                    seed=seed,
-                    learning_rate=learning_rate,
+        for round_ in range(repeats):
+            shift = round_ % len(chosen)
+            order = chosen[shift:] + chosen[:shift]
+            rate = {}
+            for variant in order if round_ % 2 == 0 else order[::-1]:
+                result = run_worker({**arguments, "variant": variant.name}, device)
+                rate[variant.name] = statistics.median(
+                    result["examples_per_epoch"] / s for s in result["seconds"]
                 )
-                start = time.perf_counter()
-                fit_timed(nets[member.name], member, splits.train, 1)
-                warmup[member.name].append(time.perf_counter() - start)
-            for round_ in range(repeats):
-                this_round = {}
-                for member in pair if round_ % 2 == 0 else pair[::-1]:
-                    seconds, _ = fit_timed(nets[member.name], member, splits.train, epochs)
-                    this_round[member.name] = statistics.median(n / s for s in seconds)
-                    rates[member.name] += [n / s for s in seconds]
-                ratios[variant.name].append(this_round[variant.name] / this_round[reference.name])
-            del nets
-            keras.backend.clear_session(free_memory=True)
-        ratios[reference.name] = [1.0]
+                results[variant.name].append(result)
+                if progress:
+                    progress(
+                        f"  {model} round {round_ + 1}/{repeats}: {result['label']}: "
+                        f"{rate[variant.name]:.0f} examples/s"
+                    )
+            for variant in chosen:
+                ratios[variant.name].append(rate[variant.name] / rate["reference"])
         for variant in chosen:
-            rows.append(
-                {
-                    "model": model,
-                    "variant": variant.name,
-                    "label": variant.label,
-                    "policy": variant.policy,
-                    "jit_compile": variant.jit_compile,
-                    "examples_per_epoch": n,
-                    "examples_per_second": round(statistics.median(rates[variant.name]), 1),
-                    "examples_per_second_all": [round(r, 1) for r in rates[variant.name]],
-                    "speedup": round(statistics.median(ratios[variant.name]), 3),
-                    "warmup_seconds": round(statistics.median(warmup[variant.name]), 2),
-                }
-            )
+            rows.append(_row(model, variant.name, results[variant.name], ratios, peak_gflops))
     return rows
+
+
+def _row(model: str, name: str, results: list[dict], ratios, peak_gflops) -> dict:
+    first = results[0]
+    rates = [r["examples_per_epoch"] / s for r in results for s in r["seconds"]]
+    median = statistics.median(rates)
+    gflops = median * first["flops_per_example"] / 1e9
+    peak = (peak_gflops or {}).get(COMPUTE_DTYPES.get(first["policy"], first["policy"]))
+    return {
+        "model": model,
+        "variant": name,
+        "label": first["label"] if VARIANTS[name].kind == "zoo" else VARIANTS[name].label,
+        "policy": first["policy"],
+        "jit_compile": first["jit_compile"],
+        "examples_per_epoch": first["examples_per_epoch"],
+        "examples_per_second": round(median, 1),
+        "examples_per_second_all": [round(r, 1) for r in rates],
+        "speedup": round(statistics.median(ratios[name]), 3),
+        "speedup_all": [round(r, 3) for r in ratios[name]],
+        "warmup_seconds": round(statistics.median(r["warmup_seconds"] for r in results), 2),
+        "flops_per_example": first["flops_per_example"],
+        "gflops": round(gflops, 1),
+        "peak_gflops": peak,
+        "percent_of_peak": round(100 * gflops / peak, 1) if peak else None,
+    }
 
 
 def fastest_zoo_variant(throughput_rows: list[dict], model: str) -> str | None:
@@ -151,10 +202,15 @@ def fastest_zoo_variant(throughput_rows: list[dict], model: str) -> str | None:
 
 
 def format_throughput_table(rows: list[dict]) -> str:
-    """A text table of `benchmark_throughput` rows."""
-    lines = [f"{'model':<10}{'variant':<32}{'examples/s':>12}{'vs reference':>14}"]
+    """A text table of `benchmark_throughput` rows (with the roofline columns)."""
+    lines = [
+        f"{'model':<10}{'variant':<36}{'examples/s':>11}{'vs reference':>14}"
+        f"{'GFLOP/s':>9}{'peak':>7}{'% peak':>8}"
+    ]
     for r in rows:
+        peak = f"{r['peak_gflops']:>7.0f}{r['percent_of_peak']:>7.0f}%" if r["peak_gflops"] else ""
         lines.append(
-            f"{r['model']:<10}{r['label']:<32}{r['examples_per_second']:>12.0f}{r['speedup']:>13.2f}x"
+            f"{r['model']:<10}{r['label']:<36}{r['examples_per_second']:>11.0f}"
+            f"{r['speedup']:>13.2f}x{r['gflops']:>9.1f}{peak}"
         )
     return "\n".join(lines)

@@ -16,6 +16,8 @@ Example:
 ['conv_vae', 'mlp_vae']
 >>> VARIANTS["zoo_bf16_xla"].policy, VARIANTS["zoo_bf16_xla"].jit_compile
 ('mixed_bfloat16', True)
+>>> VARIANTS["zoo_default"].policy  # the training plan decides, as `keras-rt train` does
+'auto'
 >>> resolve_variants(["zoo_f32"])[0].name  # the reference is always added first
 'reference'
 """
@@ -37,15 +39,17 @@ class Variant:
     Attributes:
         name: key in `VARIANTS` and in results.
         kind: `"reference"` or `"zoo"`.
-        policy: Keras dtype policy (`"float32"` or `"mixed_bfloat16"`).
-        jit_compile: XLA on or off.
+        policy: Keras dtype policy (`"float32"`, `"mixed_bfloat16"`,
+            `"mixed_float16"`), or `"auto"`: the training plan's choice.
+        jit_compile: XLA on or off, or None: the training plan's choice
+            (`keras_rt.experiments.zoo_harness.concrete_variant` resolves both).
         label: what the tables print.
     """
 
     name: str
     kind: str
     policy: str
-    jit_compile: bool
+    jit_compile: bool | None
     label: str
 
 
@@ -53,11 +57,18 @@ VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
         Variant("reference", "reference", "float32", False, "reference: GradientTape, f32"),
+        Variant("zoo_default", "zoo", "auto", None, "zoo fit, default (measured plan)"),
         Variant("zoo_f32", "zoo", "float32", False, "zoo fit, f32, partial XLA"),
         Variant("zoo_bf16", "zoo", "mixed_bfloat16", False, "zoo fit, bf16, partial XLA"),
         Variant("zoo_f32_xla", "zoo", "float32", True, "zoo fit, f32, XLA"),
         Variant("zoo_bf16_xla", "zoo", "mixed_bfloat16", True, "zoo fit, bf16, XLA"),
+        Variant("zoo_f16_xla", "zoo", "mixed_float16", True, "zoo fit, f16, XLA"),
     )
+}
+# What each device compares by default (float16 only pays off on GPUs).
+DEVICE_VARIANTS = {
+    "cpu": ("zoo_default", "zoo_f32", "zoo_bf16", "zoo_f32_xla", "zoo_bf16_xla"),
+    "gpu": ("zoo_default", "zoo_f32_xla", "zoo_bf16_xla", "zoo_f16_xla"),
 }
 ZOO_VARIANTS = tuple(name for name, v in VARIANTS.items() if v.kind == "zoo")
 

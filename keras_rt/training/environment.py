@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 from importlib import metadata
@@ -21,32 +20,14 @@ PACKAGES = (
 def cpu_description() -> str:
     """The CPU's model name, core count and the matrix features speed depends on.
 
-    Read from `/proc/cpuinfo` where there is one (Linux), else from `platform`.
-
     Example:
 
     >>> "cores" in cpu_description()
     True
     """
-    name = platform.processor() or platform.machine() or "unknown CPU"
-    flags: set[str] = set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and value.strip():
-                    name = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    features: list[str] = [
-        f for f in ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags
-    ]
-    if flags and not any(f.startswith("amx") for f in features):
-        features.append("no AMX")
-    extras = f"; {', '.join(features)}" if features else ""
-    return f"{name} ({os.cpu_count()} cores{extras})"
+    from keras_rt.performance.machine import cpu_facts
+
+    return cpu_facts().describe()
 
 
 def package_versions() -> dict[str, str]:

@@ -114,7 +114,8 @@ def train(
     strategy = make_strategy(config.strategy)  # before any other TensorFlow work
     info = worker_info(config.strategy)
     previous_policy = keras.mixed_precision.global_policy()
-    set_mixed_precision(config.mixed_precision)
+    # "auto" builds in float32 first: the plan weighs the model's op kinds (`plan_run`).
+    set_mixed_precision("off" if config.mixed_precision == "auto" else config.mixed_precision)
     try:
         return _train(config, state, strategy, info, callbacks)
     finally:
@@ -141,12 +142,31 @@ def resolve_verbose(verbose: Any) -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def resolve_jit_compile(choice: str, model, strategy) -> bool | str:
+def plan_run(config: TrainConfig, model) -> tuple[dict, Any]:
+    """`(probe, plan)`: this machine's measurements and the precision/XLA plan for `model`.
+
+    The probe is measured once per machine kind and cached
+    (`keras_rt.performance.probe.load_or_probe`); the plan weighs it by the
+    model's multiply-adds per op kind (`keras_rt.performance.plan`).
+    """
+    from keras_rt.performance import load_or_probe, macs_by_kind, plan_training
+
+    probe = load_or_probe()
+    plan = plan_training(
+        macs_by_kind(model),
+        probe,
+        mixed_precision=config.mixed_precision,
+        jit_compile=config.jit_compile,
+    )
+    return probe, plan
+
+
+def resolve_jit_compile(choice: str, plan, strategy) -> bool | str:
     """XLA for this run: "on"/"off" as asked; "auto" is Keras's choice on GPUs and, on CPUs,
-    the model's measured preference (`xla_on_cpu`) in float32 — off with several replicas,
-    since XLA has no cross-replica collectives on CPUs, and under a mixed policy, since XLA's
-    CPU backend computes bfloat16/float16 products without the CPU's matrix units (the zoo
-    then XLA-compiles only the step's element-wise parts, see `keras_rt.distribute.partial_xla`).
+    the measured plan's (`plan.jit_compile`, see `keras_rt.performance.plan`) — off with
+    several replicas, since XLA has no cross-replica collectives on CPUs. When the whole step
+    is not compiled, the zoo XLA-compiles its element-wise parts
+    (`keras_rt.distribute.partial_xla`).
     """
     import tensorflow as tf
 
@@ -165,8 +185,7 @@ def resolve_jit_compile(choice: str, model, strategy) -> bool | str:
         return choice == "on"
     if on_accelerator:
         return "auto"
-    float32 = keras.mixed_precision.global_policy().compute_dtype == "float32"
-    return bool(getattr(model, "xla_on_cpu", False)) and float32 and not several_replicas
+    return plan.jit_compile is True and not several_replicas
 
 
 def resolve_steps_per_execution(steps: int, strategy) -> int:
@@ -202,6 +221,7 @@ def _distribute_options(splits, strategy):
 
 def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult:
     from keras_rt.callbacks import CrashSafeBackup
+    from keras_rt.distribute import set_mixed_precision
     from keras_rt.training.environment import package_versions
     from keras_rt.training.evaluate import posterior_collapse
     from keras_rt.training.plots import plot_all
@@ -210,9 +230,14 @@ def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         entry, splits, model, model_config = prepare(config)
+        probe, plan = plan_run(config, model)
+        if config.mixed_precision == "auto" and plan.mixed_precision != "off":
+            set_mixed_precision(plan.mixed_precision)
+            keras.utils.set_random_seed(config.seed)
+            model = entry.build(model_config, input_shape=splits.input_shape, seed=config.seed)
         replicas = strategy.num_replicas_in_sync
         learning_rate = config.learning_rate * (replicas if config.scale_learning_rate else 1)
-        jit = resolve_jit_compile(config.jit_compile, model, strategy)
+        jit = resolve_jit_compile(config.jit_compile, plan, strategy)
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
             jit_compile=jit,
@@ -233,6 +258,12 @@ def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult
         "model_config": model.get_config(),
         "train_config": config.to_dict(),
         "replicas": replicas,
+        "performance": {
+            "machine": probe["machine"],
+            "probe_cache": probe.get("cache"),
+            "plan": plan.to_dict(),
+            "jit_compile": jit,
+        },
     }
     if not config.overwrite:
         check_resumable(run_dir, state, full_config)
@@ -241,6 +272,8 @@ def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult
     if config.overwrite and info.is_chief and state.status != "new":
         clear_run_folder(run_dir)
         state = dataclasses.replace(state, status="new")
+    for warning in plan.warnings:
+        print(f"Warning: {warning}")
     if state.status == "interrupted":
         print(f"Resuming the interrupted run in {run_dir} (--overwrite starts afresh).")
     os.makedirs(work_dir, exist_ok=True)
@@ -289,7 +322,8 @@ def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult
         else None,
         "strategy": config.strategy,
         "replicas": replicas,
-        "mixed_precision": config.mixed_precision,
+        "mixed_precision": keras.mixed_precision.global_policy().name,
+        "jit_compile": model.jit_compile,
         **{k: v[-1] for k, v in history.history.items() if "grad_" in k and v},
     }
     metrics["training"]["epochs"] = _epochs_in_history(run_dir, epochs_run)

@@ -32,7 +32,6 @@ class ConvVAE(GaussianVAE):
 
     description = "VAE with a convolutional encoder and a transposed-convolution decoder"
     flat_input = False
-    xla_on_cpu = False  # measured 0.74x with XLA on CPUs (README "Benchmarks")
 
     def __init__(
         self,

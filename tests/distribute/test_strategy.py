@@ -83,6 +83,14 @@ def test_mirrored_strategy_trains_and_exports(tmp_path):
     assert np.isfinite(result.metrics["test"]["neg_elbo"])
     assert result.metrics["training"]["replicas"] >= 1
     assert (tmp_path / "sm" / "mlp_vae" / "1" / "saved_model.pb").is_file()
+    # The measured plan (mixed precision and XLA "auto") and its machine are recorded with the run.
+    performance = json.loads((tmp_path / "run" / "config.json").read_text())["performance"]
+    assert performance["machine"]["cores"] >= 1 and performance["machine"]["description"]
+    plan = performance["plan"]
+    assert plan["mixed_precision"] in ("off", "mixed_bfloat16", "mixed_float16")
+    assert plan["reasons"] and plan["estimates_us"]
+    policy = {"off": "float32"}.get(plan["mixed_precision"], plan["mixed_precision"])
+    assert result.metrics["training"]["mixed_precision"] == policy
 
 
 def test_mixed_bfloat16_is_close_to_float32(tmp_path):
@@ -97,6 +105,8 @@ def test_mixed_bfloat16_is_close_to_float32(tmp_path):
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
     for mode, result in runs.items():
         assert all(np.isfinite(result.history["loss"])), mode
+        policy = {"off": "float32"}.get(mode, mode)
+        assert result.metrics["training"]["mixed_precision"] == policy  # forced: kept
     a = runs["off"].metrics["test"]["neg_elbo"]
     b = runs["mixed_bfloat16"].metrics["test"]["neg_elbo"]
     assert abs(a - b) / a < 0.05, (a, b)

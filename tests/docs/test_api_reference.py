@@ -43,6 +43,7 @@ DOCUMENTED_PACKAGES = (
     "keras_rt.serving",
     "keras_rt.tuning",
     "keras_rt.distribute",
+    "keras_rt.performance",
     "keras_rt.testing",
 )
 # Packages whose every public class and function shows how it is used.

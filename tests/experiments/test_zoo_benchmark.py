@@ -12,6 +12,7 @@ import pytest
 from keras_rt.cli import benchmark_zoo
 from keras_rt.experiments import zoo_quality, zoo_throughput
 from keras_rt.experiments.reference_vae import ReferenceVAE
+from keras_rt.experiments.zoo_harness import build_zoo_model
 from keras_rt.experiments.zoo_variants import resolve_variants
 
 THROUGHPUT_KEYS = {
@@ -24,7 +25,12 @@ THROUGHPUT_KEYS = {
     "examples_per_second",
     "examples_per_second_all",
     "speedup",
+    "speedup_all",
     "warmup_seconds",
+    "flops_per_example",
+    "gflops",
+    "peak_gflops",
+    "percent_of_peak",
 }
 QUALITY_KEYS = {
     "model",
@@ -49,28 +55,42 @@ QUALITY_KEYS = {
 }
 
 
-def test_throughput_rows():
-    rows = zoo_throughput.benchmark_throughput(
-        models=("mlp_vae", "conv_vae"),
-        dataset="digits",
-        batch_size=32,
-        train_examples=64,
-        repeats=1,
-        variants=("zoo_f32",),
-    )
+def test_quick_mode_times_each_variant_in_its_own_process(tmp_path, capsys):
+    """`--quick` (here on one model): rows with the roofline columns, the machine in the JSON."""
+    path = tmp_path / "zoo.json"
+    assert benchmark_zoo.main(["--quick", "--models", "mlp_vae", "--json", str(path)]) == 0
+    result = json.loads(path.read_text())
+    rows = result["throughput"]
     assert [(r["model"], r["variant"]) for r in rows] == [
         ("mlp_vae", "reference"),
-        ("mlp_vae", "zoo_f32"),
-        ("conv_vae", "reference"),
-        ("conv_vae", "zoo_f32"),
+        ("mlp_vae", "zoo_default"),
     ]
     for row in rows:
         assert set(row) == THROUGHPUT_KEYS
-        assert row["examples_per_epoch"] == 64 and row["examples_per_second"] > 0
-    assert rows[0]["speedup"] == 1.0
-    assert zoo_throughput.fastest_zoo_variant(rows, "mlp_vae") == "zoo_f32"
-    assert "examples/s" in zoo_throughput.format_throughput_table(rows)
-    assert keras.mixed_precision.global_policy().name == "float32"
+        assert row["examples_per_epoch"] == 256 and row["examples_per_second"] > 0
+        assert row["flops_per_example"] > 0 and row["gflops"] > 0 and row["percent_of_peak"] > 0
+    assert rows[0]["speedup"] == 1.0 and rows[1]["label"].startswith("zoo fit, default: ")
+    assert result["machine"]["description"] and result["matmul_peak_gflops"]["float32"] > 0
+    assert "quality" not in result
+    out = capsys.readouterr().out
+    assert "Machine: " in out and "% peak" in out and "examples/s" in out
+    assert zoo_throughput.fastest_zoo_variant(rows, "mlp_vae") == "zoo_default"
+
+
+def test_the_default_variant_is_the_training_plan():
+    from keras_rt.experiments.zoo_harness import concrete_variant
+    from keras_rt.experiments.zoo_variants import VARIANTS
+    from keras_rt.training.config import TrainConfig
+    from keras_rt.training.run import plan_run
+
+    variant = concrete_variant(VARIANTS["zoo_default"], "conv_vae", "digits", (8, 8, 1))
+    model = build_zoo_model("conv_vae", "digits", (8, 8, 1))
+    _, plan = plan_run(TrainConfig(model="conv_vae", dataset="digits"), model)
+    expected = "float32" if plan.mixed_precision == "off" else plan.mixed_precision
+    assert (variant.policy, variant.jit_compile) == (expected, plan.jit_compile)
+    assert VARIANTS["zoo_f32"] is concrete_variant(
+        VARIANTS["zoo_f32"], "conv_vae", "digits", (8, 8, 1)
+    )
 
 
 def test_quality_rows_with_mixed_precision_zoo_model():
@@ -108,6 +128,8 @@ def test_reference_has_the_zoo_architecture():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="models"):
         zoo_throughput.benchmark_throughput(models=("nope",))
+    with pytest.raises(ValueError, match="device"):
+        zoo_throughput.benchmark_throughput(models=("mlp_vae",), device="tpu")
     with pytest.raises(ValueError, match="variants"):
         resolve_variants(["nope"])
     with pytest.raises(ValueError, match="zoo_variant"):
@@ -116,29 +138,12 @@ def test_bad_arguments():
         )
 
 
-def test_cli_writes_json(tmp_path, capsys):
-    path = tmp_path / "zoo.json"
-    code = benchmark_zoo.main(
-        [
-            "--models",
-            "mlp_vae",
-            "--dataset",
-            "digits",
-            "--batch-size",
-            "32",
-            "--train-examples",
-            "64",
-            "--repeats",
-            "1",
-            "--variants",
-            "zoo_f32",
-            "--skip-quality",
-            "--json",
-            str(path),
-        ]
-    )
-    assert code == 0
-    result = json.loads(path.read_text())
-    assert {r["variant"] for r in result["throughput"]} == {"reference", "zoo_f32"}
-    assert "examples/s" in capsys.readouterr().out
+def test_gpu_device_without_a_gpu_fails_clearly(capsys):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    assert benchmark_zoo.main(["--device", "gpu", "--skip-quality"]) == 2
+    err = capsys.readouterr().err
+    assert "--device gpu" in err and "no GPU" in err and "Traceback" not in err
     assert benchmark_zoo.main(["--models", "nope"]) == 2

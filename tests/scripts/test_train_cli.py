@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -26,25 +28,35 @@ QUICK = [
 ]
 
 
-def test_train_writes_the_run_folder_and_exports(tmp_path, capsys):
-    run_dir, export_dir = tmp_path / "run", tmp_path / "sm"
-    code = train_cli.main(
-        [
-            "--model",
-            "mlp_vae",
-            "--dataset",
-            "digits",
-            "--latent-dim",
-            "2",
-            "--seed",
-            "0",
-            "--output-dir",
-            str(run_dir),
-            "--export-dir",
-            str(export_dir),
-        ]
-        + QUICK
-    )
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """One `train.py` run (mlp_vae on digits, latent size 2, exported): `(folder, code, stdout)`."""
+    folder = tmp_path_factory.mktemp("cli_run")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = train_cli.main(
+            [
+                "--model",
+                "mlp_vae",
+                "--dataset",
+                "digits",
+                "--latent-dim",
+                "2",
+                "--seed",
+                "0",
+                "--output-dir",
+                str(folder / "run"),
+                "--export-dir",
+                str(folder / "sm"),
+            ]
+            + QUICK
+        )
+    return folder, code, out.getvalue()
+
+
+def test_train_writes_the_run_folder_and_exports(cli_run):
+    folder, code, out = cli_run
+    run_dir, export_dir = folder / "run", folder / "sm"
     assert code == 0
     for name in ("config.json", "metrics.json", "versions.json", "history.csv", "model.keras"):
         assert (run_dir / name).is_file(), name
@@ -57,7 +69,6 @@ def test_train_writes_the_run_folder_and_exports(tmp_path, capsys):
     config = json.load(open(run_dir / "config.json"))
     assert config["model_config"]["latent_dim"] == 2 and config["train_config"]["epochs"] == 1
     assert (export_dir / "mlp_vae" / "1" / "saved_model.pb").is_file()
-    out = capsys.readouterr().out
     assert "test IWAE-8" in out and "SavedModel:" in out
 
 
@@ -138,20 +149,11 @@ def test_interrupted_run_resumes(tmp_path):
     assert resumed.metrics["training"]["epochs_this_invocation"] == 1
 
 
-def test_export_cli_from_run_folder(tmp_path, capsys):
-    config = TrainConfig(
-        epochs=1,
-        max_examples=32,
-        iwae_samples=0,
-        plots=False,
-        tensorboard=False,
-        export_dir=None,
-        output_dir=str(tmp_path / "run"),
-        verbose=0,
-    )
-    train(config)
+def test_export_cli_from_run_folder(cli_run, tmp_path, capsys):
+    folder, code, _ = cli_run  # a finished run folder (train.py's)
+    assert code == 0
     assert (
-        export_cli.main(["--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "sm")])
+        export_cli.main(["--run-dir", str(folder / "run"), "--export-dir", str(tmp_path / "sm")])
         == 0
     )
     assert (tmp_path / "sm" / "mlp_vae" / "1" / "saved_model.pb").is_file()

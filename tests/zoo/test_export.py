@@ -127,43 +127,76 @@ else:
 print("ok")
 """
 
+# `saved_model_cli run --dir DIR --tag_set serve --signature_def SIG --inputs KEY=FILE.npy`, once
+# per signature, in one process: after parsing its flags the CLI calls exactly these two functions,
+# and each call loads the SavedModel afresh with the C++ session loader (a new Graph and Session)
+# that TensorFlow Serving uses. One process pays TensorFlow's import once instead of four times.
+SESSION_LOADER = r"""
+import sys
+from tensorflow.python.tools import saved_model_cli
+path, inputs = sys.argv[1], sys.argv[2:]
+for item in inputs:
+    signature, arg = item.split(":", 1)
+    feed = saved_model_cli.load_inputs_from_input_arg_string(arg, "", "")
+    saved_model_cli.run_saved_model_with_feed_dict(path, "serve", signature, feed, None, False)
+    print(f"signature {signature}: ok", flush=True)
+"""
 
-def test_every_signature_in_a_fresh_process(model, tmp_path):
-    path = export_model(model, str(tmp_path), "mlp_vae")
-    result = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS, path, ",".join(SIGNATURE_NAMES)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
+# Both scripts in one fresh process (only TensorFlow imported, nothing of keras-rt), each
+# reporting on its own: "<part>: ok", or "<part>: failed" and its traceback.
+FRESH_CHECKS = r"""
+import sys, traceback
+path = sys.argv[2]
+parts = {"fresh": (sys.argv[1], [path, sys.argv[3]]), "loader": (sys.argv[4], [path, *sys.argv[5:]])}
+for part, (code, argv) in parts.items():
+    sys.argv = ["-c", *argv]
+    print(f"{part}: start", flush=True)
+    try:
+        exec(compile(code, part, "exec"), {"__name__": "__main__"})
+        print(f"{part}: ok", flush=True)
+    except BaseException:
+        print(f"{part}: failed", flush=True)
+        traceback.print_exc(file=sys.stdout)
+"""
 
 
-def test_tf_serving_loader_runs_each_signature(model, tmp_path):
-    """saved_model_cli uses the C++ session loader that TensorFlow Serving uses."""
-    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    if not os.path.exists(cli):
-        pytest.skip("saved_model_cli not installed")
+@pytest.fixture(scope="module")
+def fresh_process(model, tmp_path_factory):
+    """Exports `model` once, then runs the fresh-process checks on it: their stdout."""
+    tmp_path = tmp_path_factory.mktemp("fresh_process")
     path = export_model(model, str(tmp_path), "mlp_vae")
     np.save(tmp_path / "x.npy", np.random.RandomState(0).rand(2, 64).astype("float32"))
     np.save(tmp_path / "z.npy", np.zeros((2, 2), "float32"))
     inputs = {"serving_default": "x", "encode": "x", "log_likelihood": "x", "decode": "z"}
-    for signature, key in inputs.items():
-        result = subprocess.run(
-            [
-                cli,
-                "run",
-                "--dir",
-                path,
-                "--tag_set",
-                "serve",
-                "--signature_def",
-                signature,
-                "--inputs",
-                f"{key}={tmp_path / (key + '.npy')}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, f"{signature}: {result.stderr[-1500:]}"
+    loader_args = [f"{sig}:{key}={tmp_path / (key + '.npy')}" for sig, key in inputs.items()]
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_CHECKS, FRESH_PROCESS, path, ",".join(SIGNATURE_NAMES)]
+        + [SESSION_LOADER, *loader_args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def _part(output, part):
+    """`part`'s output lines in the fresh process, its verdict (`<part>: ok`/`failed`) last."""
+    lines = output.splitlines()
+    verdicts = [i for i, line in enumerate(lines) if line in (f"{part}: ok", f"{part}: failed")]
+    assert verdicts, f"{part} did not finish:\n{output[-3000:]}"
+    first = lines.index(f"{part}: start")
+    return lines[first + 1 : verdicts[0] + 1]
+
+
+def test_every_signature_in_a_fresh_process(fresh_process):
+    lines = _part(fresh_process, "fresh")
+    assert lines[-2:] == ["ok", "fresh: ok"], "\n".join(lines)[-3000:]
+
+
+def test_tf_serving_loader_runs_each_signature(fresh_process):
+    """saved_model_cli's `run` (the C++ session loader that TensorFlow Serving uses), per signature."""
+    lines = _part(fresh_process, "loader")
+    assert lines[-1] == "loader: ok", "\n".join(lines)[-3000:]
+    for signature in ("serving_default", "encode", "log_likelihood", "decode"):
+        assert f"signature {signature}: ok" in lines, "\n".join(lines)[-3000:]

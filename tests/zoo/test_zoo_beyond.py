@@ -168,16 +168,16 @@ def test_training_step_compiles_under_xla(
     assert np.isfinite(history.history["loss"][0]) and np.isfinite(history.history["val_loss"][0])
 
 
-def test_jit_compile_resolution(tiny_model):
+def test_jit_compile_resolution():
+    from keras_rt.performance.plan import TrainingPlan
     from keras_rt.training.run import resolve_jit_compile
-    from keras_rt.zoo import ConvVAE
 
     default = tf.distribute.get_strategy()
-    mlp = tiny_model("mlp_vae")
-    assert resolve_jit_compile("auto", mlp, default) is True  # CPU: measured faster for Dense VAEs
-    assert ConvVAE.xla_on_cpu is False
-    assert resolve_jit_compile("off", mlp, default) is False
-    assert resolve_jit_compile("on", mlp, default) is True
+    plans = {jit: TrainingPlan("off", jit, False, {}) for jit in (True, False)}
+    assert resolve_jit_compile("auto", plans[True], default) is True  # CPU: the measured plan
+    assert resolve_jit_compile("auto", plans[False], default) is False
+    assert resolve_jit_compile("off", plans[True], default) is False
+    assert resolve_jit_compile("on", plans[False], default) is True
 
 
 def test_cvae_fit_rejects_out_of_range_labels(tiny_model):

@@ -1,0 +1,238 @@
+"""The training plan: which precision and which XLA compilation a model trains with on this machine.
+
+Decided from measurements, not constants: the probe
+(`keras_rt.performance.probe`) gives this machine's time per multiply-add of
+each op kind (Dense, convolution, transposed convolution, narrow
+convolution) in each dtype, with TensorFlow's kernels and with XLA; the
+model's multiply-adds per op kind (`keras_rt.performance.flops`) weigh them
+into an estimated step time for every choice, and the fastest wins:
+
+- `mixed_precision="auto"`: a 16-bit policy only where the hardware has
+  16-bit matrix units (a GPU, or a CPU with `amx_bf16` or `avx512_bf16`:
+  detected) and its estimated step is at least `MIN_GAIN` (1.25x) faster
+  than float32's (measured): fewer bits cost some accuracy, so an emulated
+  bfloat16 that happens to time faster on a noisy machine is not taken;
+- `jit_compile="auto"`: Keras's choice on GPUs (XLA on); on CPUs whole-step
+  XLA when its estimated step is no slower than `XLA_FUSION_ALLOWANCE`
+  (1.05x) times the one without — XLA also fuses the element-wise work that
+  the estimate leaves out;
+- partial XLA (when the step is not compiled as a whole): the optimizer
+  update and the likelihood always; narrow convolutions when XLA runs them
+  faster than TensorFlow's kernels here.
+
+A choice the user forces that the measurements say is slower gets a one-line
+warning with the estimated ratio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from keras_rt.performance.probe import PROBE_MACS
+
+MIN_GAIN = 1.25
+XLA_FUSION_ALLOWANCE = 1.05
+SLOWER = 0.9  # forced choices estimated below this ratio get a warning
+POLICY_DTYPES = {"off": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+DTYPE_POLICIES = {dtype: policy for policy, dtype in POLICY_DTYPES.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingPlan:
+    """What a run trains with, and why.
+
+    Attributes:
+        mixed_precision: `"off"`, `"mixed_bfloat16"` or `"mixed_float16"`.
+        jit_compile: for `compile`: True/False, or "auto" (Keras decides: GPUs).
+        xla_narrow_convs: whether partial XLA compiles narrow convolutions.
+        estimates_us: estimated microseconds of the counted ops per example,
+            per option (`"float32"`, `"float32+xla"`, ...).
+        reasons: one line per decision.
+        warnings: one line per forced choice measured to be slower.
+    """
+
+    mixed_precision: str
+    jit_compile: bool | str
+    xla_narrow_convs: bool
+    estimates_us: Mapping[str, float]
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self) | {"estimates_us": dict(self.estimates_us)}
+
+
+def _per_mac(probe: Mapping, kind: str, dtype: str, impl: str) -> float | None:
+    try:
+        return float(probe["step_ms"][kind][dtype][impl]) / PROBE_MACS[kind]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def estimate_ms(
+    macs: Mapping[str, int], probe: Mapping, dtype: str, whole_xla: bool, narrow_xla: bool
+) -> float | None:
+    """Estimated ms per example of the counted ops; None if a needed measurement is missing."""
+    total = 0.0
+    for kind, count in macs.items():
+        xla = whole_xla or (kind == "narrow_conv" and narrow_xla)
+        cost = _per_mac(probe, kind, dtype, "xla" if xla else "native")
+        if cost is None:
+            return None
+        total += count * cost
+    return total
+
+
+def narrow_convs_prefer_xla(probe: Mapping, dtype: str) -> bool:
+    """Whether XLA runs a narrow convolution's training step faster than TensorFlow's kernels here."""
+    native = _per_mac(probe, "narrow_conv", dtype, "native")
+    xla = _per_mac(probe, "narrow_conv", dtype, "xla")
+    return native is not None and xla is not None and xla < native / MIN_GAIN
+
+
+def _option(dtype: str, whole_xla: bool) -> str:
+    return dtype + ("+xla" if whole_xla else "")
+
+
+def plan_training(
+    macs: Mapping[str, int],
+    probe: Mapping,
+    *,
+    mixed_precision: str = "auto",
+    jit_compile: str = "auto",
+) -> TrainingPlan:
+    """Chooses precision and XLA for a model with `macs` multiply-adds per op kind on `probe`'s machine.
+
+    Args:
+        macs: `keras_rt.performance.flops.macs_by_kind(model)` (built in float32).
+        probe: `keras_rt.performance.probe.load_or_probe()`.
+        mixed_precision: "auto", "off", "mixed_bfloat16" or "mixed_float16".
+        jit_compile: "auto", "on" or "off" (whole-step XLA).
+
+    Returns:
+        A `TrainingPlan`.
+
+    Example:
+
+    >>> probe = {"machine": {"gpus": []}, "step_ms": {"dense": {
+    ...     "float32": {"native": 4.0, "xla": 3.0}, "bfloat16": {"native": 9.0, "xla": 8.0}}}}
+    >>> plan = plan_training({"dense": 10**6}, probe)
+    >>> plan.mixed_precision, plan.jit_compile
+    ('off', True)
+    """
+    machine = probe.get("machine") or {}
+    on_gpu = bool(machine.get("gpus"))
+    units = on_gpu or bool({"amx_bf16", "avx512_bf16"} & set(machine.get("cpu_flags") or ()))
+    dtypes = ["float32"]
+    if mixed_precision == "auto":
+        dtypes += (["bfloat16"] if units else []) + (["float16"] if on_gpu else [])
+    else:
+        dtypes = [POLICY_DTYPES[mixed_precision]]
+    xla_options = {"auto": (False, True), "on": (True,), "off": (False,)}[jit_compile]
+    estimates: dict[str, float] = {}
+    for dtype in dict.fromkeys(dtypes + ["float32"]):
+        for whole in (False, True):
+            value = estimate_ms(macs, probe, dtype, whole, narrow_convs_prefer_xla(probe, dtype))
+            if value is not None:
+                estimates[_option(dtype, whole)] = value
+
+    def best(dtype: str, options=xla_options) -> tuple[float, bool] | None:
+        scored = [
+            (estimates[_option(dtype, w)], w) for w in options if _option(dtype, w) in estimates
+        ]
+        if not scored:
+            return None
+        without = dict((w, t) for t, w in scored)
+        if on_gpu and jit_compile == "auto":
+            return without.get(True, scored[0][0]), True
+        if True in without and False in without:
+            whole = without[True] <= XLA_FUSION_ALLOWANCE * without[False]
+            return without[whole], whole
+        return scored[0]
+
+    reasons, warnings = [], []
+    float32 = best("float32", (False, True)) or (0.0, False)
+    chosen_dtype = "float32"
+    if mixed_precision == "auto":
+        for dtype in dtypes[1:]:
+            scored = best(dtype)
+            current = best(chosen_dtype)
+            if scored and current and scored[0] * MIN_GAIN <= current[0]:
+                chosen_dtype = dtype
+        chosen_best = best(chosen_dtype)
+        gain = float32[0] / chosen_best[0] if chosen_best and chosen_dtype != "float32" else 1.0
+        reasons.append(
+            f"precision {DTYPE_POLICIES[chosen_dtype]}: "
+            + (
+                f"estimated {gain:.2f}x float32's speed here"
+                if chosen_dtype != "float32"
+                else f"no 16-bit dtype measured at least {MIN_GAIN:.2f}x faster than float32 here"
+                if units
+                else "no 16-bit matrix units detected here (no GPU, amx_bf16 or avx512_bf16)"
+            )
+        )
+    else:
+        chosen_dtype = dtypes[0]
+        forced = best(chosen_dtype)
+        if chosen_dtype != "float32" and forced and float32[0] / forced[0] < SLOWER:
+            warnings.append(
+                f"--mixed-precision {mixed_precision}: this model's matrix products and "
+                f"convolutions are estimated at {float32[0] / forced[0]:.2f}x float32's speed on "
+                "this machine (measured); --mixed-precision auto chooses "
+                f"{DTYPE_POLICIES[_auto_dtype(macs, probe, on_gpu)]}"
+            )
+    chosen = best(chosen_dtype)
+    whole_xla = bool(chosen and chosen[1])
+    jit: bool | str = "auto" if on_gpu and jit_compile == "auto" else whole_xla
+    if jit_compile == "auto":
+        reasons.append(
+            "XLA: Keras's choice on GPUs"
+            if on_gpu
+            else f"whole-step XLA {'on' if whole_xla else 'off'}: estimated "
+            + _ratio_text(estimates, chosen_dtype)
+        )
+    elif not on_gpu:
+        other = best(chosen_dtype, (jit_compile != "on",))
+        if chosen and other and other[0] / chosen[0] < SLOWER:
+            warnings.append(
+                f"--jit-compile {jit_compile}: estimated {other[0] / chosen[0]:.2f}x the speed "
+                f"of --jit-compile {'off' if jit_compile == 'on' else 'on'} for this model on "
+                "this machine (measured); --jit-compile auto chooses by measurement"
+            )
+    narrow = (
+        "narrow_conv" in macs and not whole_xla and narrow_convs_prefer_xla(probe, chosen_dtype)
+    )
+    if "narrow_conv" in macs and not whole_xla:
+        reasons.append(
+            f"narrow convolutions {'with XLA' if narrow else 'with TensorFlow kernels'} "
+            "(partial XLA; measured)"
+        )
+    return TrainingPlan(
+        mixed_precision=DTYPE_POLICIES[chosen_dtype],
+        jit_compile=jit,
+        xla_narrow_convs=narrow,
+        estimates_us={k: round(v * 1000, 2) for k, v in estimates.items()},
+        reasons=tuple(reasons),
+        warnings=tuple(warnings),
+    )
+
+
+def _auto_dtype(macs: Mapping[str, int], probe: Mapping, on_gpu: bool) -> str:
+    return POLICY_DTYPES[plan_training(macs, probe).mixed_precision]
+
+
+def _ratio_text(estimates: Mapping[str, float], dtype: str) -> str:
+    plain, xla = estimates.get(_option(dtype, False)), estimates.get(_option(dtype, True))
+    if not plain or not xla:
+        return "no XLA measurement"
+    return f"{plain / xla:.2f}x the speed of TensorFlow's kernels for this model's ops"
+
+
+__all__ = [
+    "MIN_GAIN",
+    "TrainingPlan",
+    "estimate_ms",
+    "narrow_convs_prefer_xla",
+    "plan_training",
+]

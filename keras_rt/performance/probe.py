@@ -1,0 +1,252 @@
+"""Measure once what this machine does fast, and remember it: the inputs of the training plan.
+
+The probe times, in this process, the training-step pieces a zoo model is
+made of (forward and backward passes, batch 32):
+
+- `dense`: a 784 -> 512 Dense + ReLU layer,
+- `conv`: a stride-2 3x3 convolution, 32 -> 64 channels, 14 x 14 -> 7 x 7,
+- `transposed_conv`: a stride-2 3x3 transposed convolution, 64 -> 32
+  channels, 14 x 14 -> 28 x 28,
+- `narrow_conv`: a 3x3 convolution 32 -> 1 channel on 28 x 28 images (a
+  decoder's output layer: oneDNN's filter gradient for one output channel
+  ran at under 2 GFLOP/s on an AVX2 CPU, XLA's twice as fast),
+
+each with TensorFlow's own kernels (`native`) and XLA-compiled (`xla`), in
+float32 and bfloat16 (and float16 on GPUs), plus the peak of a 1024^3 matrix
+product per dtype (the roofline of `benchmarks/zoo.py`). Native and XLA
+timings are interleaved and the fastest of three repeats is kept. It takes a
+few seconds, once per machine kind (`MachineFacts.key`): the result is cached
+as JSON in `cache_dir()` (`KERAS_RT_CACHE_DIR`, else `$XDG_CACHE_HOME/keras_rt`,
+else `~/.cache/keras_rt`), written atomically; an unreadable cache entry is
+measured again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from keras_rt.performance.machine import MachineFacts, detect_machine
+
+PROBE_VERSION = 2
+KINDS = ("dense", "conv", "transposed_conv", "narrow_conv")
+# Multiply-adds of one forward pass of each probe (the plan converts timings to time per MAC).
+PROBE_MACS = {
+    "dense": 32 * 784 * 512,
+    "conv": 32 * 7 * 7 * 9 * 32 * 64,
+    "transposed_conv": 32 * 14 * 14 * 9 * 64 * 32,
+    "narrow_conv": 32 * 28 * 28 * 9 * 32 * 1,
+}
+IMPLEMENTATIONS = ("native", "xla")
+_MEMO: dict[str, dict] = {}
+
+
+def cache_dir() -> str:
+    """Where probe results are cached (see the module docstring)."""
+    explicit = os.environ.get("KERAS_RT_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "keras_rt")
+
+
+def probe_dtypes(facts: MachineFacts) -> tuple[str, ...]:
+    """The compute dtypes worth measuring here: float16 only where there is a GPU."""
+    return ("float32", "bfloat16", "float16") if facts.gpus else ("float32", "bfloat16")
+
+
+def _step(kind: str, dtype: str, jit: bool) -> tuple[Callable, tuple]:
+    """A forward + backward function of `kind` and its arguments."""
+    import tensorflow as tf
+
+    rng = tf.random.Generator.from_seed(0)
+
+    def normal(shape):
+        return tf.cast(rng.normal(shape) * 0.1, dtype)
+
+    if kind == "dense":
+        x, w = normal((32, 784)), tf.Variable(normal((784, 512)))
+
+        def forward(x):
+            return tf.nn.relu(tf.matmul(x, w))
+
+    elif kind == "transposed_conv":
+        x, w = normal((32, 14, 14, 64)), tf.Variable(normal((3, 3, 32, 64)))
+
+        def forward(x):
+            return tf.nn.conv2d_transpose(x, w, (32, 28, 28, 32), 2, "SAME")
+
+    else:
+        size, cin, cout, stride = (14, 32, 64, 2) if kind == "conv" else (28, 32, 1, 1)
+        x, w = normal((32, size, size, cin)), tf.Variable(normal((3, 3, cin, cout)))
+
+        def forward(x):
+            return tf.nn.conv2d(x, w, stride, "SAME")
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.cast(forward(x), "float32") ** 2)
+        return tape.gradient(loss, [x, w])
+
+    return tf.function(step, jit_compile=jit), (x,)
+
+
+def _matmul(dtype: str) -> tuple[Callable, tuple]:
+    import tensorflow as tf
+
+    a = tf.cast(tf.random.stateless_normal((1024, 1024), (0, 1)), dtype)
+    return tf.function(lambda a: tf.matmul(a, a)), (a,)
+
+
+def _time_ms(fn: Callable, args: tuple, budget_s: float) -> float:
+    """Milliseconds per call: calls for about `budget_s`, the result fetched each time."""
+    result = fn(*args)
+    _fetch(result)
+    start = time.perf_counter()
+    calls = 0
+    while True:
+        _fetch(fn(*args))
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= budget_s or calls >= 200:
+            return 1000 * elapsed / calls
+
+
+def _fetch(result: Any) -> None:
+    import tensorflow as tf
+
+    for tensor in tf.nest.flatten(result):
+        tensor.numpy()
+        break
+
+
+def measure(facts: MachineFacts, *, repeats: int = 3, budget_s: float = 0.05) -> dict[str, Any]:
+    """Times every (kind, dtype, implementation) and the matmul peak per dtype (see the module).
+
+    Args:
+        facts: this machine (`detect_machine()`).
+        repeats: interleaved repeats; the fastest is kept.
+        budget_s: seconds per timed repeat.
+
+    Returns:
+        `{"step_ms": {kind: {dtype: {"native": ms, "xla": ms}}}, "matmul_gflops":
+        {dtype: GFLOP/s}, "seconds": probe time}`; a combination that fails
+        to run (a dtype a device lacks) is left out.
+    """
+    start = time.perf_counter()
+    step_ms: dict[str, dict[str, dict[str, float]]] = {}
+    matmul: dict[str, float] = {}
+    for dtype in probe_dtypes(facts):
+        try:
+            fn, args = _matmul(dtype)
+            ms = min(_time_ms(fn, args, budget_s) for _ in range(repeats))
+            matmul[dtype] = round(2 * 1024**3 / (ms / 1000) / 1e9, 1)
+        except Exception:  # noqa: BLE001 - a dtype this device cannot multiply is left out
+            continue
+        for kind in KINDS:
+            try:
+                steps = {impl: _step(kind, dtype, impl == "xla") for impl in IMPLEMENTATIONS}
+                best = {impl: float("inf") for impl in IMPLEMENTATIONS}
+                for _ in range(repeats):
+                    for impl, (fn, args) in steps.items():
+                        best[impl] = min(best[impl], _time_ms(fn, args, budget_s))
+            except Exception:  # noqa: BLE001 - e.g. no XLA kernel for this dtype here
+                continue
+            step_ms.setdefault(kind, {})[dtype] = {k: round(v, 3) for k, v in best.items()}
+    return {
+        "step_ms": step_ms,
+        "matmul_gflops": matmul,
+        "probe_macs": PROBE_MACS,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def load_or_probe(
+    *,
+    directory: str | None = None,
+    refresh: bool = False,
+    notify: Callable[[str], None] | None = print,
+) -> dict[str, Any]:
+    """This machine's probe result: from the cache, else measured now and cached.
+
+    Args:
+        directory: cache folder (default `cache_dir()`).
+        refresh: measure again even if cached.
+        notify: called with a one-line notice when the machine is measured
+            (None: quiet).
+
+    Returns:
+        `{"version", "machine": MachineFacts.to_dict(), "step_ms",
+        "matmul_gflops", "seconds", "cache": path or None}`.
+
+    Example:
+
+    >>> probe = load_or_probe(notify=None)  # doctest: +SKIP
+    >>> probe["matmul_gflops"]["float32"]  # doctest: +SKIP
+    91.1
+    """
+    facts = detect_machine()
+    directory = directory or cache_dir()
+    path = os.path.join(directory, f"machine-{facts.key()}.json")
+    if not refresh and path in _MEMO:
+        return _MEMO[path]
+    cached = None if refresh else _read(path)
+    if cached is not None:
+        _MEMO[path] = cached
+        return cached
+    if notify:
+        notify(f"Measuring this machine once: {facts.describe()} ...")
+    result = {"version": PROBE_VERSION, "machine": facts.to_dict(), **measure(facts)}
+    try:
+        os.makedirs(directory, exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+        result["cache"] = path
+    except OSError as error:
+        result["cache"] = None
+        if notify:
+            notify(f"Could not cache the measurement in {directory} ({error.strerror}).")
+    if notify:
+        notify(
+            f"Measured in {result['seconds']:.1f} s"
+            + (f"; cached in {path}" if result["cache"] else "")
+        )
+    _MEMO[path] = result
+    return result
+
+
+def _read(path: str) -> dict | None:
+    """A cached probe result, or None if missing, unreadable or of another version."""
+    try:
+        with open(path) as f:
+            value = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(value, dict) or value.get("version") != PROBE_VERSION:
+        return None
+    step_ms = value.get("step_ms")
+    if not isinstance(step_ms, dict) or not isinstance(value.get("matmul_gflops"), dict):
+        return None
+    if not all(
+        isinstance(step_ms.get(kind), dict) and "float32" in step_ms[kind] for kind in KINDS
+    ):
+        return None
+    return {**value, "cache": path}
+
+
+__all__ = [
+    "IMPLEMENTATIONS",
+    "KINDS",
+    "PROBE_MACS",
+    "cache_dir",
+    "load_or_probe",
+    "measure",
+    "probe_dtypes",
+]

@@ -1,0 +1,118 @@
+"""Machine facts from /proc/cpuinfo text, the probe's cache, and the op counts."""
+
+import json
+import os
+
+import keras
+import pytest
+
+from keras_rt.performance import flops, machine, probe
+from keras_rt.performance.machine import MachineFacts
+
+CPUINFO_AMX = """processor : 0
+model name : Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz
+flags : fpu avx2 fma avx512f avx512_bf16 amx_bf16 amx_tile sse2
+processor : 1
+model name : Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz
+"""
+
+
+def test_cpuinfo_parsing_and_description():
+    name, flags = machine.parse_cpuinfo(CPUINFO_AMX)
+    assert name.startswith("Intel(R) Xeon(R) Platinum 8481C")
+    assert flags == ("amx_bf16", "amx_tile", "avx2", "avx512_bf16", "avx512f", "fma")
+    facts = MachineFacts(name, 2, flags)
+    assert facts.has_bfloat16_units and "amx_bf16" in facts.describe()
+    epyc = MachineFacts("AMD EPYC", 2, ("avx2", "fma"))
+    assert not epyc.has_bfloat16_units and epyc.describe() == "AMD EPYC (2 cores; avx2, no AMX)"
+    assert (
+        epyc.key() != facts.key()
+        and epyc.key() == MachineFacts("AMD EPYC", 2, ("avx2", "fma")).key()
+    )
+    assert machine.parse_cpuinfo("") == (None, ())
+
+
+@pytest.fixture
+def fake_machine(monkeypatch, tmp_path):
+    """A fake machine whose measurement is instant and counted."""
+    calls = []
+    facts = MachineFacts("Test CPU", 2, ("avx2",), (), "2.x")
+    monkeypatch.setattr(probe, "detect_machine", lambda: facts)
+
+    def measure(facts):
+        calls.append(facts)
+        return {
+            "step_ms": {k: {"float32": {"native": 1.0, "xla": 1.0}} for k in probe.KINDS},
+            "matmul_gflops": {"float32": 10.0},
+            "seconds": 0.0,
+        }
+
+    monkeypatch.setattr(probe, "measure", measure)
+    monkeypatch.setattr(probe, "_MEMO", {})
+    return facts, calls, tmp_path / "cache"
+
+
+def test_probe_is_measured_once_per_machine_and_cached(fake_machine, monkeypatch):
+    facts, calls, directory = fake_machine
+    lines = []
+    first = probe.load_or_probe(directory=str(directory), notify=lines.append)
+    assert len(calls) == 1 and first["cache"].endswith(f"machine-{facts.key()}.json")
+    assert "Test CPU" in lines[0] and "cached in" in lines[-1]
+    monkeypatch.setattr(probe, "_MEMO", {})  # a new process
+    again = probe.load_or_probe(directory=str(directory), notify=lines.append)
+    assert len(calls) == 1 and again["matmul_gflops"] == {"float32": 10.0}
+    assert [f for f in os.listdir(directory) if ".tmp" in f] == []
+
+
+@pytest.mark.parametrize("content", ["{truncated", '{"version": 1}', "[]", ""])
+def test_an_unreadable_or_old_cache_entry_is_measured_again(fake_machine, content):
+    facts, calls, directory = fake_machine
+    directory.mkdir()
+    (directory / f"machine-{facts.key()}.json").write_text(content)
+    result = probe.load_or_probe(directory=str(directory), notify=None)
+    assert len(calls) == 1 and result["version"] == probe.PROBE_VERSION
+    assert json.loads((directory / f"machine-{facts.key()}.json").read_text())["version"] == 2
+
+
+def test_an_unwritable_cache_still_gives_a_result(fake_machine, tmp_path):
+    _, calls, _ = fake_machine
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    lines = []
+    result = probe.load_or_probe(directory=str(blocker / "sub"), notify=lines.append)
+    assert result["cache"] is None and len(calls) == 1
+    assert any("Could not cache" in line for line in lines)
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_RT_CACHE_DIR", str(tmp_path))
+    assert probe.cache_dir() == str(tmp_path)
+    monkeypatch.delenv("KERAS_RT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert probe.cache_dir() == str(tmp_path / "xdg" / "keras_rt")
+
+
+def test_a_real_probe_measures_every_kind_quickly():
+    facts = machine.detect_machine()
+    result = probe.measure(facts, repeats=1, budget_s=0.0)
+    assert set(result["step_ms"]) == set(probe.KINDS)
+    for kind in probe.KINDS:
+        assert result["step_ms"][kind]["float32"]["native"] > 0
+        assert result["step_ms"][kind]["float32"]["xla"] > 0
+    assert result["matmul_gflops"]["float32"] > 0
+
+
+def test_multiply_adds_of_zoo_networks():
+    from keras_rt.zoo import MLPVAE, ConvVAE
+
+    mlp = MLPVAE(input_shape=(784,), latent_dim=16, hidden_units=(512, 256))
+    # 784*512 + 512*256 + 256*(2*16) in the encoder, the mirror (16*256 + ...) in the decoder.
+    expected = 784 * 512 + 512 * 256 + 256 * 32 + 16 * 256 + 256 * 512 + 512 * 784
+    assert flops.macs_by_kind(mlp) == {"dense": expected}
+    assert flops.training_flops_per_example(mlp) == 6 * expected
+    conv = ConvVAE(input_shape=(28, 28, 1), latent_dim=16, filters=(32, 64), hidden_units=256)
+    macs = flops.macs_by_kind(conv)
+    assert macs["narrow_conv"] == 28 * 28 * 9 * 32  # the 32 -> 1 output convolution
+    assert macs["transposed_conv"] == 7 * 7 * 9 * 64 * 64 + 14 * 14 * 9 * 64 * 32
+    assert macs["conv"] == 14 * 14 * 9 * 1 * 32 + 7 * 7 * 9 * 32 * 64
+    assert flops.op_kind(keras.layers.ReLU()) is None

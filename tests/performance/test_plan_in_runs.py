@@ -1,0 +1,60 @@
+"""`train` follows the measured plan: the machine's probe faked, the run's choices checked."""
+
+import json
+
+import pytest
+
+from keras_rt.performance import probe as probe_module
+from keras_rt.training import TrainConfig, train
+
+QUICK = dict(
+    model="mlp_vae",
+    dataset="digits",
+    epochs=1,
+    max_examples=64,
+    batch_size=32,
+    iwae_samples=0,
+    plots=False,
+    tensorboard=False,
+    export_dir=None,
+    verbose=0,
+    seed=0,
+)
+
+
+def fake_probe(flags, dense_ms):
+    """A machine with `flags` whose Dense step takes `dense_ms[dtype] = (native, xla)` ms."""
+    return {
+        "machine": {"cpu_flags": list(flags), "gpus": [], "description": "fake CPU", "cores": 2},
+        "step_ms": {"dense": {d: {"native": t[0], "xla": t[1]} for d, t in dense_ms.items()}},
+        "matmul_gflops": {"float32": 1.0},
+        "cache": None,
+    }
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    def use(flags, dense_ms):
+        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: fake_probe(flags, dense_ms))
+
+    return use
+
+
+def test_a_cpu_with_amx_trains_in_bfloat16_without_whole_step_xla(machine, tmp_path):
+    machine(("amx_bf16", "amx_tile"), {"float32": (2.0, 1.9), "bfloat16": (0.8, 3.0)})
+    result = train(TrainConfig(output_dir=str(tmp_path / "run"), **QUICK))
+    assert result.metrics["training"]["mixed_precision"] == "mixed_bfloat16"
+    assert result.metrics["training"]["jit_compile"] is False
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["performance"]["plan"]["mixed_precision"] == "mixed_bfloat16"
+    assert config["train_config"]["mixed_precision"] == "auto"
+
+
+def test_a_forced_choice_measured_slower_prints_one_warning(machine, tmp_path, capsys):
+    machine(("avx2",), {"float32": (4.0, 2.0), "bfloat16": (8.0, 8.0)})
+    result = train(TrainConfig(output_dir=str(tmp_path / "run"), jit_compile="off", **QUICK))
+    assert result.metrics["training"]["mixed_precision"] == "float32"
+    assert result.metrics["training"]["jit_compile"] is False
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "Warning" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Warning: --jit-compile off: estimated 0.50x the speed")
