@@ -231,6 +231,8 @@ class VAE(ConstructorArguments, keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
         self.partial_jit_compile = partial_jit_compile
         self._compile_config.config["partial_jit_compile"] = partial_jit_compile
+        # Decided here, eagerly (the machine's probe may have to measure), not while tracing.
+        self._xla_convolutions = self.xla_convolution_layers() if self._partial_jit() else []
 
     def _partial_jit(self) -> bool:
         return self.compiled and partial_jit_active(
@@ -244,7 +246,7 @@ class VAE(ConstructorArguments, keras.Model):
             return super().train_step(data)
         with (
             xla_optimizer_update(self.optimizer, self.trainable_weights),
-            xla_convolutions(self.xla_convolution_layers()),
+            xla_convolutions(getattr(self, "_xla_convolutions", [])),
         ):
             return super().train_step(data)
 

@@ -4,6 +4,7 @@ import json
 import os
 
 import keras
+import numpy as np
 import pytest
 
 from keras_rt.performance import flops, machine, probe
@@ -92,14 +93,30 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert probe.cache_dir() == str(tmp_path / "xdg" / "keras_rt")
 
 
-def test_a_real_probe_measures_every_kind_quickly():
-    facts = machine.detect_machine()
-    result = probe.measure(facts, repeats=1, budget_s=0.0)
+def test_a_real_probe_measures_every_kind():
+    result = probe.measure(machine.detect_machine(), repeats=1, budget_s=0.0)
     assert set(result["step_ms"]) == set(probe.KINDS)
     for kind in probe.KINDS:
         assert result["step_ms"][kind]["float32"]["native"] > 0
         assert result["step_ms"][kind]["float32"]["xla"] > 0
     assert result["matmul_gflops"]["float32"] > 0
+
+
+def test_a_conv_model_on_a_new_machine_decides_at_compile_not_while_tracing(fake_machine):
+    """`compile` asks the probe (eagerly); the traced step only uses the answer."""
+    from keras_rt.zoo import ConvVAE
+
+    facts, calls, directory = fake_machine
+    os.environ["KERAS_RT_CACHE_DIR"] = str(directory)
+    try:
+        model = ConvVAE(input_shape=(8, 8, 1), latent_dim=2, filters=(8, 8), hidden_units=8)
+        model.compile()
+        assert len(calls) == 1 and os.listdir(directory)
+        assert [layer.name for layer in model._xla_convolutions] == []  # XLA not faster here
+        history = model.fit(np.zeros((8, 8, 8, 1), "float32"), epochs=1, batch_size=4, verbose=0)
+        assert np.isfinite(history.history["loss"][0]) and len(calls) == 1
+    finally:
+        del os.environ["KERAS_RT_CACHE_DIR"]
 
 
 def test_multiply_adds_of_zoo_networks():
