@@ -180,7 +180,7 @@ def plan_training(
                 f"--mixed-precision {mixed_precision}: this model's matrix products and "
                 f"convolutions are estimated at {float32[0] / forced[0]:.2f}x float32's speed on "
                 "this machine (measured); --mixed-precision auto chooses "
-                f"{DTYPE_POLICIES[_auto_dtype(macs, probe, on_gpu)]}"
+                f"{DTYPE_POLICIES[_auto_dtype(macs, probe)]}"
             )
     chosen = best(chosen_dtype)
     whole_xla = bool(chosen and chosen[1])
@@ -218,7 +218,7 @@ def plan_training(
     )
 
 
-def _auto_dtype(macs: Mapping[str, int], probe: Mapping, on_gpu: bool) -> str:
+def _auto_dtype(macs: Mapping[str, int], probe: Mapping) -> str:
     return POLICY_DTYPES[plan_training(macs, probe).mixed_precision]
 
 
