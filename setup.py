@@ -15,12 +15,19 @@ VERSION = re.search(
 ZOO_PACKAGES = ["keras_rt.zoo"] + ["keras_rt.zoo." + p for p in find_packages("models")]
 
 INSTALL_REQUIRES = [
-    # The stack checked together (see README "Dependencies").
-    "tensorflow==2.21.0",
-    "keras==3.15.1",
-    "tensorflow-probability[tf]==0.25.0",
-    "tensorboard>=2.21,<2.22",
-    "keras-tuner==1.4.8",
+    # Ranges, not pins: the lowest versions are the ones `./scripts/test.sh --lowest` tests
+    # (uv's lowest-direct resolution), the caps the next minor release nobody has tested.
+    # The exact stack CI checks together is constraints.txt (README "Install and compatibility").
+    "tensorflow>=2.18,<2.22",
+    # Found by testing on TensorFlow 2.18: the layers and estimators pass from Keras 3.6, but the zoo's
+    # MirroredStrategy training fails up to 3.14 (optimizer all-reduce inside partial XLA), and files
+    # saved by Keras 3.15 (every keras-rt 0.1.0 file) load only in 3.15. README "Install and compatibility".
+    "keras>=3.15,<3.16",
+    # TFP 0.25 is the only release for Keras 3-era TensorFlow (it asks for TensorFlow >= 2.18)
+    "tensorflow-probability[tf]>=0.25,<0.26",
+    # keras-tuner crashes every trial without tensorboard, and tensorflow does not install it
+    "tensorboard>=2.18,<2.22",
+    "keras-tuner>=1.4.7,<1.5",
     "scikit-learn>=1.5,<2",
     "matplotlib>=3.8,<4",
     "numpy>=1.26,<3",
@@ -29,9 +36,9 @@ INSTALL_REQUIRES = [
     # uvicorn's fast HTTP parser and event loop (serving latency; see README "Serving")
     "httptools>=0.6,<1",
     "uvloop>=0.19,<1; sys_platform != 'win32'",
-    # TF Serving's gRPC protos and stubs (grpcio comes with TensorFlow); its version is TF's
-    "tensorflow-serving-api==2.21.0",
-    "prometheus-client==0.26.0",
+    # TF Serving's gRPC protos and stubs (grpcio comes with TensorFlow); released with TensorFlow
+    "tensorflow-serving-api>=2.18,<2.22",
+    "prometheus-client>=0.20,<1",
 ]
 
 setup(
@@ -44,6 +51,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["keras_rt", "keras_rt.*"]) + ZOO_PACKAGES,
     package_dir={"keras_rt.zoo": "models"},
+    # py.typed: keras-rt has type hints, and type checkers use them only with this marker (PEP 561)
+    package_data={"keras_rt": ["py.typed"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={
         "test": [
@@ -52,6 +61,11 @@ setup(
             "pytest-xdist==3.8.0",
             "ruff==0.17.5",
             "mypy==2.4.1",
+            # fresh environments for the lowest-versions run and the wheel smoke test (seconds, not minutes)
+            "uv>=0.13,<0.14",
+            # the layers' tests on Keras's JAX backend (CPU); keras-rt itself does not need JAX.
+            # Tested with 0.10; 0.4.36 with TensorFlow 2.18 fails Keras's jax2tf export.
+            "jax>=0.10,<0.11",
         ],
         "docs": [
             "mkdocs==1.6.1",

@@ -12,12 +12,13 @@ VENV_PY="$ROOT/.venv/bin/python"
 extras="${VENV_EXTRAS:-}"
 spec="."
 [ -n "$extras" ] && spec=".[${extras}]"
-# Reinstall only when setup.py changed since the last install (keeps reruns fast).
+# The exact versions come from constraints.txt (the stack checked together; setup.py has ranges).
+# Reinstall only when setup.py or constraints.txt changed since the last install (keeps reruns fast).
 stamp=".venv/.keras-rt-installed-${extras:-base}"
-if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
-  echo "==> installing keras-rt ($spec) into .venv (first time: a few minutes)"
+if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+  echo "==> installing keras-rt ($spec) into .venv with constraints.txt (first time: a few minutes)"
   "$VENV_PY" -m pip install --quiet --upgrade pip
-  "$VENV_PY" -m pip install --quiet -e "$spec"
+  "$VENV_PY" -m pip install --quiet --constraint constraints.txt -e "$spec"
   touch "$stamp"
 fi
 # TensorFlow's log level is left to the commands (keras_rt.cli.common.quiet_tensorflow: CUDA probing

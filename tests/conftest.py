@@ -1,5 +1,6 @@
 """Shared pytest set-up: TensorFlow backend, quiet logs, fixed global seeds."""
 
+import gc
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -22,6 +23,19 @@ def pytest_configure(config):
     from keras_rt.performance import load_or_probe
 
     load_or_probe(notify=None)
+
+
+def pytest_collection_finish(session):
+    """Moves what is alive after collection (TensorFlow, Keras, the test items) out of the
+    garbage collector's sight (`gc.freeze`).
+
+    Those objects live until the process ends, yet every full collection walked them all
+    again: over a million after TensorFlow's import, half a second per collection, and
+    KerasTuner and `keras.backend.clear_session()` collect on every model they build (a
+    quarter of the tuning tests' CPU time). Objects made later are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.estimators.variance import summarize_draws
-from keras_rt.ops.validation import check_int
+from keras_rt.ops.validation import check_backend, check_int
 
 
 @keras_rt_export()
@@ -32,6 +32,9 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
     - `grad_snr`: `||mean gradient|| / sqrt(sum of the variances)`, the
       signal-to-noise ratio of one draw (higher is better);
     - `grad_norm`: `||mean gradient||`.
+
+    TensorFlow backend only: on another Keras backend the constructor raises
+    a `RuntimeError` that names it.
 
     As with Keras's `validation_freq`, the keys appear only in the epochs
     where they are measured. The measurement runs the model `num_draws`
@@ -81,6 +84,11 @@ class GradientVarianceMonitor(keras.callbacks.Callback):
         prefix: str = "grad_",
         groups: tuple[str, ...] | list[str] = (),
     ):
+        check_backend(
+            "`GradientVarianceMonitor`",
+            ("tensorflow",),
+            why="it draws gradients with `tf.GradientTape`",
+        )
         super().__init__()
         self.groups = tuple(str(g) for g in groups)
         num_draws = check_int("num_draws", num_draws, minimum=2, why=" to measure a variance")

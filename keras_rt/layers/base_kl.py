@@ -7,6 +7,9 @@ from keras import ops
 
 from keras_rt.ops.validation import check_layer_inputs, check_number
 
+NO_METRIC_BACKENDS = ("jax",)
+"""Backends on which a KL layer tracks no metric: Keras cannot update it in `fit` (see `BaseKL`)."""
+
 
 class BaseKL(keras.layers.Layer):
     """Base class of the KL layers: adds `weight * KL(q || prior)` to the losses, passes inputs on.
@@ -20,7 +23,11 @@ class BaseKL(keras.layers.Layer):
       latent dimension's batch-averaged KL is floored at `lambda` nats before
       summing; a subclass that offers it implements `kl_per_dimension`;
     - the metric: the unweighted KL tracked as a `keras.metrics.Mean` named
-      `metric_name` (`None` turns it off);
+      `metric_name` (`None` turns it off). Not on the JAX backend: there
+      Keras runs `fit` and `evaluate` as pure functions of the model's
+      variables, which leave out metrics that a layer updates in `call`
+      (keras-team/keras#19402), so on JAX `kl_tracker` is `None` and the logs
+      have no KL entry; the KL term still enters the loss;
     - `call`, which adds the loss, updates the metric and returns `inputs`
       unchanged.
 
@@ -91,7 +98,11 @@ class BaseKL(keras.layers.Layer):
             name="kl_weight",
             dtype="float32",
         )
-        self.kl_tracker = keras.metrics.Mean(name=metric_name) if metric_name else None
+        self.kl_tracker = (
+            keras.metrics.Mean(name=metric_name)
+            if metric_name and keras.backend.backend() not in NO_METRIC_BACKENDS
+            else None
+        )
 
     def check_inputs(self, inputs) -> None:
         """Raises `ValueError` unless `inputs` are the floating-point tensors `call` takes.

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_rt.ops.noise import (
     MAX_SOBOL_POINTS,
+    check_qmc_backend,
     check_sobol_dim,
     sobol_dim,
     standard_normal_noise,
@@ -68,7 +69,11 @@ class BaseSampler(keras.layers.Layer):
       (the product of the event shape after the batch axis), at most
       `keras_rt.ops.noise.MAX_SOBOL_DIM = 21200`: larger latents are refused
       with a `ValueError` when the layer is built. The scramble is drawn
-      from the layer's seed generator, afresh on every call.
+      from the layer's seed generator, afresh on every call. TensorFlow and
+      JAX backends only (`RuntimeError` at construction on another).
+
+    Every sampler runs on the TensorFlow and the JAX backends; the same seed
+    draws different noise on the two (their random number generators differ).
 
     Args:
         seed: integer seed for the layer's noise; `None` picks a random one.
@@ -124,6 +129,8 @@ class BaseSampler(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _check_noise_num_samples(self) -> None:
+        if self.noise == "qmc":
+            check_qmc_backend()
         k = self.num_samples
         if k is None:
             return

@@ -14,7 +14,7 @@ class CategoricalKL(BaseKL):
     The counterpart of `GaussianKL` for `GumbelSoftmaxSampling` latents: same
     convention (summed over latent variables, averaged over the batch, nats,
     float32), a `kl_weight` variable for `KLWarmup`, and an unweighted `kl`
-    metric.
+    metric (not on the JAX backend: see `BaseKL`).
 
     Args:
         weight: initial multiplier of the KL term.

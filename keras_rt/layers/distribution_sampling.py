@@ -11,7 +11,12 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
-from keras_rt.ops.validation import check_int, check_layer_inputs, check_same_shape
+from keras_rt.ops.validation import (
+    check_backend,
+    check_int,
+    check_layer_inputs,
+    check_same_shape,
+)
 
 tfd = tfp.distributions
 
@@ -98,6 +103,11 @@ class DistributionSampling(keras.layers.Layer):
     gradients. Discrete families are refused with a pointer to
     `GumbelSoftmaxSampling` and the score-function estimators.
 
+    TensorFlow backend only: on another Keras backend the constructor (and
+    so loading a `.keras` file that holds the layer) raises a `RuntimeError`
+    that names it (TFP 0.25's JAX substrate does not import with current
+    JAX releases).
+
     | family | parameters (in call order) |
     |---|---|
     | normal, lognormal, laplace, logistic | loc, scale |
@@ -141,6 +151,13 @@ class DistributionSampling(keras.layers.Layer):
         num_samples: int | None = None,
         **kwargs,
     ):
+        check_backend(
+            "`DistributionSampling`",
+            ("tensorflow",),
+            why="it builds TFP distributions, and TFP 0.25's JAX substrate does not import "
+            "with current JAX releases",
+            instead="on JAX use `Sampling` (Gaussian) or `GumbelSoftmaxSampling` (categorical)",
+        )
         super().__init__(**kwargs)
         self._family = get_family(family)
         self.family = str(family).lower()

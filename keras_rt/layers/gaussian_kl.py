@@ -37,7 +37,9 @@ class GaussianKL(BaseKL):
     nats per example, computed in float32 (also under mixed precision).
 
     The layer also tracks the unweighted KL as a metric (default name
-    `"kl"`), so `fit`, `evaluate` and validation report it next to the loss.
+    `"kl"`), so `fit`, `evaluate` and validation report it next to the loss
+    (not on the JAX backend, where Keras cannot update a layer's metric
+    inside `fit`: see `BaseKL`).
 
     Free bits (Kingma et al., 2016): with `free_bits = lambda > 0`, each
     latent dimension's batch-averaged KL is floored at `lambda` nats before

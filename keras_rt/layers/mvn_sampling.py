@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tensorflow as tf
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
@@ -26,10 +25,11 @@ class MultivariateNormalTriLSampling(BaseSampler):
     """Draws `z ~ N(mean, L L^T)` as `z = mean + L @ eps`, `eps ~ N(0, I)`.
 
     The `d (d + 1) / 2` unconstrained `scale_params` are mapped to the
-    lower-triangular Cholesky factor `L` with TFP's `FillScaleTriL` bijector:
-    the entries fill the lower triangle and the diagonal goes through a
-    softplus (plus `diag_shift`) so that `L` is a valid scale with a positive
-    diagonal. Gradients flow to `mean` and `scale_params`. This is the
+    lower-triangular Cholesky factor `L` as TFP's `FillScaleTriL` bijector
+    does (`keras_rt.ops.fill_scale_tril`, written in `keras.ops`, so the
+    layer runs on the TensorFlow and the JAX backends): the entries fill the
+    lower triangle and the diagonal goes through a softplus (plus
+    `diag_shift`) so that `L` is a valid scale with a positive diagonal. Gradients flow to `mean` and `scale_params`. This is the
     full-covariance form `mu + Sigma^{1/2} eps` of the reparameterization
     trick; the matching closed-form KL to `N(0, I)` is
     `keras_rt.ops.tril_gaussian_kl` (or `GaussianKL(covariance="full")`).
@@ -125,7 +125,8 @@ class MultivariateNormalTriLSampling(BaseSampler):
         mean, scale_params = params
         scale = self.expand_for_samples(self.scale_tril(scale_params))
         eps = self.standard_normal(self.sample_shape(ops.shape(mean)))
-        return self.expand_for_samples(mean) + tf.linalg.matvec(scale, eps)
+        scaled = ops.squeeze(ops.matmul(scale, ops.expand_dims(eps, -1)), -1)  # L @ eps
+        return self.expand_for_samples(mean) + scaled
 
     def infer(self, params):
         # inference="mean"

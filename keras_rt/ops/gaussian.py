@@ -11,11 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import tensorflow as tf
-import tensorflow_probability as tfp
 from keras import ops
-
-tfb = tfp.bijectors
 
 
 def clamp_log_var(z_log_var, log_var_range: tuple[float, float] | None = (-20.0, 20.0)):
@@ -100,14 +96,50 @@ def check_scale_params_shape(mean_shape: Sequence[Any], params_shape: Sequence[A
         )
 
 
+def fill_triangular(params):
+    """Fills the lower triangle of `d x d` matrices with `(..., d (d + 1) / 2)` entries.
+
+    The same layout as TFP's `tfp.math.fill_triangular` (and the
+    `tfb.FillTriangular` bijector): for `d = 3`, entries `[a, b, c, e, f, g]`
+    give `[[e, 0, 0], [g, f, 0], [c, b, a]]`. Written in `keras.ops` (a
+    concatenation, a reshape and `tril`: copies, no arithmetic), so it runs on
+    every backend with TFP's exact values.
+
+    Args:
+        params: tensor `(..., d (d + 1) / 2)` with a statically known last axis.
+
+    Returns:
+        Lower-triangular tensor `(..., d, d)`.
+
+    Example:
+
+    >>> ops.convert_to_numpy(fill_triangular(np.arange(1.0, 7.0))).tolist()
+    [[4.0, 0.0, 0.0], [6.0, 5.0, 0.0], [3.0, 2.0, 1.0]]
+    """
+    params = ops.convert_to_tensor(params)
+    num_params = params.shape[-1]
+    d = None if num_params is None else latent_dim_for(int(num_params))
+    if d is None:
+        raise ValueError(
+            "`fill_triangular` needs a last axis of d * (d + 1) / 2 entries, known statically. "
+            f"Received: params.shape={tuple(params.shape)}"
+        )
+    # TFP's layout: the tail params[d:] then all of params reversed, row by row.
+    flat = ops.concatenate([params[..., d:], ops.flip(params, axis=-1)], axis=-1)
+    batch_shape = tuple(ops.shape(params)[:-1])
+    return ops.tril(ops.reshape(flat, batch_shape + (d, d)))
+
+
 def fill_scale_tril(scale_params, diag_shift: float = 1e-5):
     """Maps unconstrained parameters `(..., d(d+1)/2)` to a Cholesky factor `L` `(..., d, d)`.
 
     The same map as `tfb.FillScaleTriL(diag_bijector=tfb.Softplus(),
-    diag_shift=diag_shift)`: the entries fill the lower triangle and the
-    diagonal goes through a softplus plus `diag_shift`, so `L` has a positive
-    diagonal. Written with `tfb.FillTriangular` and `tfb.Softplus` so that its
-    gradient also compiles under XLA (FillScaleTriL's does not).
+    diag_shift=diag_shift)`: the entries fill the lower triangle
+    (`fill_triangular`) and the diagonal goes through a softplus plus
+    `diag_shift`, so `L` has a positive diagonal. Written in `keras.ops`, so
+    it runs on every backend, with the values of TFP's bijectors on
+    TensorFlow, and so that its gradient also compiles under XLA
+    (FillScaleTriL's does not).
 
     Args:
         scale_params: tensor `(..., d (d + 1) / 2)`.
@@ -122,18 +154,23 @@ def fill_scale_tril(scale_params, diag_shift: float = 1e-5):
     >>> fill_scale_tril(np.zeros((1, 3), "float32")).shape
     TensorShape([1, 2, 2])
     """
-    lower = tfb.FillTriangular().forward(scale_params)
-    raw_diagonal = tf.linalg.diag_part(lower)
-    diagonal = tfb.Softplus().forward(raw_diagonal) + diag_shift
-    # `lower + diag(new - old)` rather than `set_diag`, whose gradient XLA
-    # cannot compile with an unknown batch size.
-    return lower + tf.linalg.diag(diagonal - raw_diagonal)
+    lower = fill_triangular(scale_params)
+    raw_diagonal = ops.diagonal(lower, axis1=-2, axis2=-1)
+    diagonal = ops.softplus(raw_diagonal) + diag_shift
+    # `lower + diag(new - old)` rather than setting the diagonal, whose
+    # gradient XLA cannot compile with an unknown batch size; `where` puts
+    # exact zeros off the diagonal, also next to a NaN.
+    d = lower.shape[-1]
+    off_diagonal_zeros = ops.zeros_like(lower)
+    on_diagonal = ops.expand_dims(diagonal - raw_diagonal, -1) + off_diagonal_zeros
+    return lower + ops.where(ops.eye(d, dtype="bool"), on_diagonal, off_diagonal_zeros)
 
 
 __all__ = [
     "check_scale_params_shape",
     "clamp_log_var",
     "fill_scale_tril",
+    "fill_triangular",
     "latent_dim_for",
     "num_scale_params",
 ]

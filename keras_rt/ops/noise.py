@@ -15,10 +15,20 @@ an unbiased reparameterized sample; only the *joint* law of the draws changes:
   `N(0, I)`; together they cover the space far more evenly than independent
   draws, so the average of a smooth function varies less.
 
-Everything is TensorFlow integer and float ops with static loop bounds (the
+Everything is `keras.ops` integer and float ops with static loop bounds (the
 Sobol direction numbers are computed once per dimension, in NumPy, at trace
-time), so the noise compiles under XLA (`jit_compile=True`) and is drawn
-afresh on every call of a traced function or an exported SavedModel.
+time), so the noise compiles under XLA (`jit_compile=True`, or `jax.jit`)
+and is drawn afresh on every call of a traced function or an exported
+SavedModel. It runs on the TensorFlow and the JAX backends: `"normal"` and
+`"antithetic"` are `keras.random` and `keras.ops` only; `"qmc"` takes its
+random integer bits, its jitter and `ndtri` from the backend (TensorFlow's
+stateless random ops and `tf.math.ndtri`, or `jax.random` and
+`jax.scipy.special.ndtri`) and raises a `RuntimeError` naming both on any
+other backend. A size before the point axis (the batch) may be unknown
+until run time on TensorFlow (a graph's dynamic shape) and symbolic on JAX
+(while `model.export` traces for any batch size). The same seed gives
+different noise on the two backends (their random number generators
+differ), with the same law.
 `keras_rt.estimators` holds the estimator-side counterparts
 (`randomized_sobol_normal`, `antithetic_uniform`), which take a fixed number
 of samples rather than a tensor's (possibly unknown) batch size.
@@ -36,6 +46,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,21 +67,90 @@ _BITS = 31  # bits of a point's integer digits: non-negative int32 values
 _LOG2_POINTS = 29
 
 
+def _is_tensorflow() -> bool:
+    return keras.backend.backend() == "tensorflow"
+
+
 def _size(dim: Any) -> Any:
-    """A Python int where `dim` is statically known, else the scalar tensor."""
-    static = tf.get_static_value(dim)
-    return dim if static is None else int(static)
+    """A Python int where `dim` is statically known, else the dimension as it is.
+
+    Unknown: a scalar tensor (TensorFlow, in a graph with an unknown batch
+    size) or a symbolic dimension (JAX, while `model.export` traces the
+    model for any batch size).
+    """
+    if isinstance(dim, (int, np.integer)):
+        return int(dim)
+    if _is_tensorflow():
+        static = tf.get_static_value(dim)
+        return dim if static is None else int(static)
+    try:
+        return operator.index(dim)
+    except TypeError:  # a symbolic dimension
+        return dim
 
 
 def _product(dims: Sequence[Any]) -> Any:
     static = [_size(d) for d in dims]
-    if all(isinstance(d, int) for d in static):
-        return math.prod(static)
+    if all(isinstance(d, int) for d in static) or not _is_tensorflow():
+        return math.prod(static)  # symbolic JAX dimensions multiply too
     return tf.reduce_prod(tf.stack([tf.cast(d, tf.int32) for d in static]))
 
 
-def _shape_tensor(dims: Sequence[Any]) -> tf.Tensor:
+def _shape(dims: Sequence[Any]) -> Any:
+    """`dims` as a shape: a tuple, or a shape tensor when TensorFlow knows some only at run time."""
+    dims = [_size(d) for d in dims]
+    if all(isinstance(d, int) for d in dims) or not _is_tensorflow():
+        return tuple(dims)
     return tf.stack([tf.cast(d, tf.int32) for d in dims])
+
+
+QMC_BACKENDS = ("tensorflow", "jax")
+"""The Keras backends on which `noise='qmc'` runs (see `check_qmc_backend`)."""
+
+
+def check_qmc_backend() -> str:
+    """Returns the Keras backend's name, or raises `RuntimeError` unless `noise='qmc'` runs on it.
+
+    QMC noise draws its random integer bits and takes `ndtri` from the
+    backend itself (`QMC_BACKENDS`: TensorFlow and JAX); `"normal"` and
+    `"antithetic"` noise run on every backend.
+
+    Returns:
+        `keras.backend.backend()`.
+
+    Example:
+
+    >>> check_qmc_backend()
+    'tensorflow'
+    """
+    from keras_rt.ops.validation import check_backend
+
+    return check_backend(
+        "`noise='qmc'` (randomized Sobol points)",
+        QMC_BACKENDS,
+        why="its random integer bits and `ndtri` come from the backend",
+        instead="use noise='normal' or noise='antithetic', which run on every backend",
+    )
+
+
+def _bitwise_ops() -> Any:
+    """The backend's own int32 bitwise functions (`tf.bitwise`, `jax.numpy`).
+
+    QMC noise applies ~120 of them per draw. `keras.ops`'s versions compute
+    the same, but their dtype handling per call made tracing a TensorFlow
+    graph with QMC noise ~60% slower (measured), so the backend's are called
+    directly: `bitwise_and`, `bitwise_or`, `bitwise_xor` and `right_shift`.
+    """
+    if _is_tensorflow():
+        return tf.bitwise
+    import jax.numpy as jnp
+
+    return jnp
+
+
+def _as_jax_key(seed: Any) -> Any:
+    """A stateless `[2]` seed tensor as a raw `jax.random` key (uint32)."""
+    return keras.ops.cast(seed, "uint32")
 
 
 def _check_axis(shape: Sequence[Any], axis: int) -> int:
@@ -162,19 +242,52 @@ def sobol_direction_numbers(dim: int) -> np.ndarray:
     return numbers
 
 
-def _stateless_seeds(seed: Any, count: int) -> list[tf.Tensor]:
+def _stateless_seeds(seed: Any, count: int) -> list[Any]:
     """`count` stateless seeds drawn once from `seed` (a SeedGenerator, an int or None)."""
     seeds = keras.random.randint((count, 2), 0, 2**31 - 1, dtype="int32", seed=seed)
     return [seeds[i] for i in range(count)]
 
 
-def _random_bits(shape: Sequence[Any], seed: tf.Tensor) -> tf.Tensor:
-    """Uniform `_BITS`-bit non-negative integers."""
-    full = tf.random.stateless_uniform(shape, seed=seed, minval=None, maxval=None, dtype=tf.int32)
-    return tf.bitwise.bitwise_and(full, 2**_BITS - 1)
+def _random_bits(shape: Sequence[Any], seed: Any) -> Any:
+    """Uniform `_BITS`-bit non-negative int32 integers from a stateless seed."""
+    if _is_tensorflow():
+        full = tf.random.stateless_uniform(
+            shape, seed=seed, minval=None, maxval=None, dtype=tf.int32
+        )
+    else:
+        import jax
+
+        bits = jax.random.bits(_as_jax_key(seed), tuple(shape), dtype="uint32")
+        full = keras.ops.cast(bits >> (32 - _BITS), "int32")
+    return _bitwise_ops().bitwise_and(full, 2**_BITS - 1)
 
 
-def _digits_to_normal(digits: tf.Tensor, jitter: tf.Tensor) -> tf.Tensor:
+def _uniform(shape: Sequence[Any], seed: Any) -> Any:
+    """Float32 uniforms on `[0, 1)` from a stateless seed."""
+    if _is_tensorflow():
+        return tf.random.stateless_uniform(shape, seed=seed)
+    import jax
+
+    return jax.random.uniform(_as_jax_key(seed), tuple(shape), dtype="float32")
+
+
+def _ndtri(u: Any) -> Any:
+    """The standard normal quantile function (float32, accurate in the tails)."""
+    if _is_tensorflow():
+        return tf.math.ndtri(u)
+    import jax
+
+    return jax.scipy.special.ndtri(u)
+
+
+def _iota(size: Any) -> Any:
+    """`[0, 1, ..., size - 1]` as int32, for a symbolic JAX `size` too."""
+    import jax
+
+    return jax.lax.iota("int32", size)
+
+
+def _digits_to_normal(digits: Any, jitter: Any) -> Any:
     """`ndtri((digits + jitter) / 2^31)` in float32, accurate in both tails.
 
     The upper half is computed as `-ndtri(1 - u)` with `1 - u` formed from the
@@ -182,13 +295,14 @@ def _digits_to_normal(digits: tf.Tensor, jitter: tf.Tensor) -> tf.Tensor:
     a point of exactly 0 (probability ~2^-55) is moved to the smallest normal
     float.
     """
+    ops = keras.ops
     upper = digits >= 2 ** (_BITS - 1)
-    low_digits = tf.where(upper, (2**_BITS - 1) - digits, digits)
-    low_jitter = tf.where(upper, 1.0 - jitter, jitter)
-    u = (tf.cast(low_digits, tf.float32) + low_jitter) * (2.0**-_BITS)
-    u = tf.maximum(u, np.finfo(np.float32).tiny)
-    z = tf.math.ndtri(u)
-    return tf.where(upper, -z, z)
+    low_digits = ops.where(upper, (2**_BITS - 1) - digits, digits)
+    low_jitter = ops.where(upper, 1.0 - jitter, jitter)
+    u = (ops.cast(low_digits, "float32") + low_jitter) * (2.0**-_BITS)
+    u = ops.maximum(u, np.finfo(np.float32).tiny)
+    z = _ndtri(u)
+    return ops.where(upper, -z, z)
 
 
 def sobol_normal(
@@ -197,7 +311,7 @@ def sobol_normal(
     *,
     axis: int = 0,
     dtype: str = "float32",
-) -> tf.Tensor:
+) -> Any:
     """Randomized-QMC standard normal noise: scrambled Sobol points through `ndtri`.
 
     Axis `axis` of `shape` indexes the points; the axes after it are the
@@ -214,12 +328,15 @@ def sobol_normal(
     Powers of two for `n` keep the Sobol net balanced; other sizes work and
     stay exact, with somewhat less gain. A set has at most
     `MAX_SOBOL_POINTS = 2^29` distinct points: beyond that, points repeat up
-    to the jitter (still exactly `N(0, I)` each). `n` may be unknown until
-    run time (e.g. the batch size); under XLA it is static anyway.
+    to the jitter (still exactly `N(0, I)` each). On TensorFlow, `n` may be
+    unknown until run time (e.g. the batch size); under XLA, and always on
+    JAX, it is static.
+
+    Runs on the TensorFlow and the JAX backends (see the module docstring).
 
     Args:
         shape: the noise shape; entries may be scalar tensors at and before
-            `axis`.
+            `axis` (TensorFlow).
         seed: a `keras.random.SeedGenerator`, an integer or `None`, as for
             `keras.random.normal`.
         axis: the axis that indexes the points. Defaults to 0.
@@ -228,6 +345,9 @@ def sobol_normal(
 
     Returns:
         A tensor of `shape`.
+
+    Raises:
+        RuntimeError: on a Keras backend other than TensorFlow and JAX.
 
     Example:
 
@@ -239,7 +359,8 @@ def sobol_normal(
     >>> sobol_normal((4, 16, 3), seed=1, axis=1).shape  # 4 sets of 16 points
     TensorShape([4, 16, 3])
     """
-    with tf.name_scope("sobol_normal"):
+    backend = check_qmc_backend()
+    with keras.name_scope("sobol_normal"):
         shape = tuple(_size(d) for d in shape)
         axis = _check_axis(shape, axis)
         dim = sobol_dim(shape, axis)
@@ -249,43 +370,72 @@ def sobol_normal(
                 f"statically. Received: shape={shape}, axis={axis}"
             )
         check_sobol_dim(dim, what=f" (shape={shape}, axis={axis})")
-        groups = _product(shape[:axis])
-        points = shape[axis]
-        matrix_seed, shift_seed, jitter_seed = _stateless_seeds(seed, 3)
+        seeds = _stateless_seeds(seed, 3)
+        if backend == "jax" and all(isinstance(d, int) for d in shape):
+            # One XLA program rather than ~70 ops compiled one by one when
+            # called eagerly; inlined when traced (`fit`, `jax.jit`).
+            eps = _jitted_sobol_points()(shape, axis, dim, *seeds)
+        else:
+            eps = _sobol_points(shape, axis, dim, *seeds)
+        return keras.ops.cast(eps, dtype)
 
-        # Linear matrix scramble of the direction numbers (a scramble of the
-        # points is the same linear map applied to them): output bit j (0 =
-        # most significant) is the XOR over input bits k <= j of M[j, k]
-        # bit_k, with M lower triangular, unit diagonal, random below.
-        # Column k of M is one integer per (set, dimension).
-        directions = tf.constant(sobol_direction_numbers(dim))[tf.newaxis]  # [1, B, d]
-        random_bits = _random_bits([_BITS, groups, 1, dim], matrix_seed)
-        scrambled = tf.zeros_like(directions)
-        for k in range(_BITS):
-            position = _BITS - 1 - k
-            column = tf.bitwise.bitwise_or(
-                tf.constant(1 << position, tf.int32),
-                tf.bitwise.bitwise_and(random_bits[k], (1 << position) - 1),
-            )
-            bit = tf.bitwise.bitwise_and(tf.bitwise.right_shift(directions, position), 1)
-            scrambled = tf.bitwise.bitwise_xor(scrambled, bit * column)  # [G, B, d]
 
-        # Point i of each set: the XOR of the scrambled V_b over the set bits of i.
-        index = tf.range(points, dtype=tf.int32)[tf.newaxis, :, tf.newaxis]  # [1, n, 1]
-        num_bits = max(1, (points - 1).bit_length()) if isinstance(points, int) else _LOG2_POINTS
-        digits = tf.zeros(_shape_tensor([groups, points, dim]), tf.int32)
-        for b in range(min(num_bits, _LOG2_POINTS)):
-            bit = tf.bitwise.bitwise_and(tf.bitwise.right_shift(index, b), 1)
-            digits = tf.bitwise.bitwise_xor(digits, bit * scrambled[:, b : b + 1, :])
+def _sobol_points(
+    shape: tuple, axis: int, dim: int, matrix_seed: Any, shift_seed: Any, jitter_seed: Any
+) -> Any:
+    """`sobol_normal`'s float32 points, from three stateless seeds (checked arguments)."""
+    ops, bits = keras.ops, _bitwise_ops()
+    groups = _product(shape[:axis])
+    points = shape[axis]
 
-        # Random digital shift, then a uniform jitter within the last bit.
-        digits = tf.bitwise.bitwise_xor(digits, _random_bits([groups, 1, dim], shift_seed))
-        jitter = tf.random.stateless_uniform(tf.shape(digits), seed=jitter_seed)
-        eps = _digits_to_normal(digits, jitter)
-        eps = tf.reshape(eps, _shape_tensor(shape))
-        if all(isinstance(d, int) for d in shape):
-            eps = tf.ensure_shape(eps, shape)
-        return tf.cast(eps, dtype)
+    # Linear matrix scramble of the direction numbers (a scramble of the
+    # points is the same linear map applied to them): output bit j (0 =
+    # most significant) is the XOR over input bits k <= j of M[j, k]
+    # bit_k, with M lower triangular, unit diagonal, random below.
+    # Column k of M is one integer per (set, dimension).
+    directions = ops.convert_to_tensor(sobol_direction_numbers(dim))[None]  # [1, B, d]
+    random_bits = _random_bits([_BITS, groups, 1, dim], matrix_seed)
+    scrambled = ops.zeros_like(directions)
+    for k in range(_BITS):
+        position = _BITS - 1 - k
+        column = bits.bitwise_or(
+            1 << position, bits.bitwise_and(random_bits[k], (1 << position) - 1)
+        )
+        bit = bits.bitwise_and(bits.right_shift(directions, position), 1)
+        scrambled = bits.bitwise_xor(scrambled, bit * column)  # [G, B, d]
+
+    # Point i of each set: the XOR of the scrambled V_b over the set bits of i.
+    if isinstance(points, int):
+        index = ops.arange(points, dtype="int32")
+        num_bits = max(1, (points - 1).bit_length())
+    elif _is_tensorflow():  # a batch size known only at run time
+        index = tf.range(points, dtype=tf.int32)
+        num_bits = _LOG2_POINTS
+    else:  # a symbolic batch size (JAX)
+        index = _iota(points)
+        num_bits = _LOG2_POINTS
+    index = index[None, :, None]  # [1, n, 1]
+    digits = ops.zeros(_shape([groups, points, dim]), "int32")
+    for b in range(min(num_bits, _LOG2_POINTS)):
+        bit = bits.bitwise_and(bits.right_shift(index, b), 1)
+        digits = bits.bitwise_xor(digits, bit * scrambled[:, b : b + 1, :])
+
+    # Random digital shift, then a uniform jitter within the last bit.
+    digits = bits.bitwise_xor(digits, _random_bits([groups, 1, dim], shift_seed))
+    jitter_shape = tf.shape(digits) if _is_tensorflow() else ops.shape(digits)
+    eps = _digits_to_normal(digits, _uniform(jitter_shape, jitter_seed))
+    eps = ops.reshape(eps, _shape(shape))
+    if _is_tensorflow() and all(isinstance(d, int) for d in shape):
+        eps = tf.ensure_shape(eps, shape)
+    return eps
+
+
+@functools.cache
+def _jitted_sobol_points() -> Callable[..., Any]:
+    """`_sobol_points` under `jax.jit`, the shape, axis and dimension static (JAX only)."""
+    import jax
+
+    return jax.jit(_sobol_points, static_argnums=(0, 1, 2))
 
 
 def antithetic_normal(
@@ -294,7 +444,7 @@ def antithetic_normal(
     *,
     axis: int = 0,
     dtype: str = "float32",
-) -> tf.Tensor:
+) -> Any:
     """Standard normal noise in antithetic pairs `eps, -eps` along `axis`.
 
     With `n = shape[axis]` and `h = ceil(n / 2)`, entry `i` and entry `i + h`
@@ -323,7 +473,7 @@ def antithetic_normal(
     >>> bool(np.allclose(eps[:, 3:], -eps[:, :3]))
     True
     """
-    with tf.name_scope("antithetic_normal"):
+    with keras.name_scope("antithetic_normal"):
         shape = tuple(_size(d) for d in shape)
         axis = _check_axis(shape, axis)
         n = shape[axis]
@@ -331,22 +481,24 @@ def antithetic_normal(
         eps = keras.random.normal(
             shape[:axis] + (half,) + shape[axis + 1 :], dtype=dtype, seed=seed
         )
-        eps = tf.concat([eps, -eps], axis=axis)
+        eps = keras.ops.concatenate([eps, -eps], axis=axis)
         if isinstance(n, int) and n == 2 * half:
             return eps
+        if not _is_tensorflow():  # JAX: n static, or symbolic while exported
+            return eps[(slice(None),) * axis + (slice(0, n),)]
         size = [-1] * len(shape)
-        size[axis] = n
-        return tf.slice(eps, [0] * len(shape), _shape_tensor(size))
+        size[axis] = n  # drops the last mirrored entry when n is odd
+        return keras.ops.slice(eps, [0] * len(shape), _shape(size))
 
 
 def _independent_normal(
     shape: Sequence[Any], seed: Any = None, *, axis: int = 0, dtype: str = "float32"
-) -> tf.Tensor:
+) -> Any:
     del axis  # independent draws have no point axis
     return keras.random.normal(tuple(shape), dtype=dtype, seed=seed)
 
 
-NOISE_FUNCTIONS: dict[str, Callable[..., tf.Tensor]] = {
+NOISE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "normal": _independent_normal,
     "antithetic": antithetic_normal,
     "qmc": sobol_normal,
@@ -360,7 +512,7 @@ def standard_normal_noise(
     *,
     axis: int = 0,
     dtype: str = "float32",
-) -> tf.Tensor:
+) -> Any:
     """Draws `N(0, I)` noise of `shape` with the joint law `noise` names.
 
     Args:

@@ -40,6 +40,51 @@ def check_float_dtype(name: str, tensor: Any, *, layer: Any = None) -> None:
         )
 
 
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch", "numpy": "NumPy"}
+"""How messages name Keras backends."""
+
+
+def check_backend(what: str, backends: Sequence[str], *, why: str = "", instead: str = "") -> str:
+    """Returns the Keras backend's name, or raises `RuntimeError` unless it is one of `backends`.
+
+    The check of a keras-rt part that runs on some Keras backends only (the
+    backend is chosen when Keras is first imported, by `KERAS_BACKEND`). The
+    message names the part, the backends it supports, why, the backend in
+    use, and how to switch.
+
+    Args:
+        what: the part, as messages name it, e.g. "`DistributionSampling`".
+        backends: the backends it supports, e.g. `("tensorflow",)`.
+        why: optional reason, e.g. "it builds TFP distributions".
+        instead: optional alternative on other backends, for the message.
+
+    Returns:
+        `keras.backend.backend()`.
+
+    Example:
+
+    >>> check_backend("`GradientVarianceMonitor`", ("tensorflow",))
+    'tensorflow'
+    >>> check_backend("this part", ("jax",), why="it calls jax.jit")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: this part needs the JAX backend (it calls jax.jit); this Keras runs on 'tensorflow'. Set KERAS_BACKEND=jax before Keras is first imported.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend in backends:
+        return backend
+    names = " or the ".join(BACKEND_NAMES.get(b, repr(b)) for b in backends)
+    plural = "s" if len(backends) > 1 else ""
+    reason = f" ({why})" if why else ""
+    alternative = f", or {instead}" if instead else ""
+    raise RuntimeError(
+        f"{what} needs the {names} backend{plural}{reason}; this Keras runs on {backend!r}. "
+        f"Set KERAS_BACKEND={backends[0]} before Keras is first imported{alternative}."
+    )
+
+
 def _dtype_name(tensor: Any) -> str:
     import keras  # here, not at the top: the other checks serve configs that import no TensorFlow
 

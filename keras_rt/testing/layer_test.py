@@ -1,14 +1,15 @@
-"""`run_layer_test`: the checks every keras-rt layer must pass."""
+"""`run_layer_test`: the checks every keras-rt layer must pass, on TensorFlow or on JAX."""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from keras_rt.ops.validation import check_backend
 from keras_rt.testing.round_trip import (
     assert_export_round_trip,
     assert_save_load_round_trip,
@@ -21,7 +22,7 @@ def _as_list(x: Any) -> list:
 
 
 def _numpy(outputs: Any) -> list[np.ndarray]:
-    return [keras.ops.convert_to_numpy(t) for t in tf.nest.flatten(outputs)]
+    return [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(outputs)]
 
 
 def _check_shapes(what: str, outputs: list[np.ndarray], expected: Any) -> None:
@@ -32,6 +33,53 @@ def _check_shapes(what: str, outputs: list[np.ndarray], expected: Any) -> None:
     )
     actual = [tuple(o.shape) for o in outputs]
     assert actual == expected_shapes, f"{what} output shapes {actual} != {expected_shapes}"
+
+
+def jit_compile(model: keras.Model) -> Callable[[Any], Any]:
+    """`model`'s call compiled by XLA, on the TensorFlow or the JAX backend.
+
+    TensorFlow: `tf.function(jit_compile=True)`. JAX: `jax.jit` of the
+    model's `stateless_call`, its variables (random seed states included)
+    passed in as arrays and its new non-trainable values assigned after each
+    call, so that a stochastic model draws fresh noise on every call, as on
+    TensorFlow. Other backends raise a `RuntimeError`.
+
+    Args:
+        model: a built model (or layer).
+
+    Returns:
+        A function of the inputs (arrays or tensors, as `model` takes them)
+        that returns the outputs as backend tensors.
+
+    Example:
+
+    >>> from keras_rt.layers import Sampling
+    >>> inputs = [keras.Input((2,)), keras.Input((2,))]
+    >>> model = keras.Model(inputs, Sampling(seed=0)(inputs))
+    >>> jit_compile(model)([np.zeros((3, 2), "float32")] * 2).shape
+    TensorShape([3, 2])
+    """
+    backend = check_backend("`jit_compile`", ("tensorflow", "jax"), why="it compiles with XLA")
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        compiled = tf.function(lambda x: model(x), jit_compile=True)
+        return lambda inputs: compiled(keras.tree.map_structure(tf.constant, inputs))
+    import jax
+
+    stateless = jax.jit(model.stateless_call)
+
+    def call(inputs: Any) -> Any:
+        outputs, non_trainable = stateless(
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+            keras.tree.map_structure(jax.numpy.asarray, inputs),
+        )
+        for variable, value in zip(model.non_trainable_variables, non_trainable):
+            variable.assign(value)
+        return outputs
+
+    return call
 
 
 def run_layer_test(
@@ -52,7 +100,12 @@ def run_layer_test(
     4. Inside a functional model: `.keras` save -> `load_model(safe_mode=True)`
        gives identical outputs under a reset seed state.
     5. `model.export` -> `tf.saved_model.load` -> `serve` works, fresh noise.
-    6. `tf.function(jit_compile=True)` gives the right shape.
+    6. Compiled by XLA (`jit_compile`: `tf.function(jit_compile=True)`, or
+       `jax.jit` on JAX), the right shape, and fresh noise on a second call
+       (if stochastic).
+
+    Every step runs on the TensorFlow and on the JAX backend (the export
+    through `jax2tf`, which needs TensorFlow installed).
 
     Args:
         layer_cls: the layer class.
@@ -106,9 +159,12 @@ def run_layer_test(
 
     if check_jit:
         reset_seed_generators(model)
-        tensors = tf.nest.map_structure(tf.constant, input_data)
-        compiled = tf.function(lambda x: model(x), jit_compile=True)
-        _check_shapes(
-            f"{layer_cls.__name__} under XLA", _numpy(compiled(tensors)), expected_output_shape
-        )
+        compiled = jit_compile(model)
+        first = _numpy(compiled(input_data))
+        _check_shapes(f"{layer_cls.__name__} under XLA", first, expected_output_shape)
+        if stochastic:
+            second = _numpy(compiled(input_data))
+            assert any(not np.array_equal(a, b) for a, b in zip(first, second)), (
+                "two compiled calls drew the same noise"
+            )
     return layer

@@ -1,4 +1,9 @@
-"""Save/load and export round trips with identical outputs under a fixed seed."""
+"""Save/load and export round trips with identical outputs under a fixed seed.
+
+Backend-independent: the `.keras` round trip runs on any Keras backend, and
+the SavedModel export on TensorFlow and on JAX (where `model.export` converts
+the model with `jax2tf`; TensorFlow loads and serves it either way).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 
 def _seed_generators(model: keras.Model) -> list[keras.random.SeedGenerator]:
@@ -37,7 +41,7 @@ def reset_seed_generators(model: keras.Model, seed: int = 1234) -> None:
 
 
 def _to_numpy(outputs: Any) -> list[np.ndarray]:
-    return [keras.ops.convert_to_numpy(t) for t in tf.nest.flatten(outputs)]
+    return [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(outputs)]
 
 
 def assert_save_load_round_trip(
@@ -88,7 +92,9 @@ def assert_export_round_trip(
     """Exports `model` as a SavedModel, reloads it with `tf.saved_model.load` and serves.
 
     Checks that `serve` gives the model's output (same seed state) and, for
-    a stochastic model, that two calls draw different noise.
+    a stochastic model, that two calls draw different noise. Runs on the
+    TensorFlow and the JAX backends (`model.export` uses `jax2tf` on JAX);
+    TensorFlow must be installed either way.
 
     Args:
         model: the model to export.
@@ -100,6 +106,8 @@ def assert_export_round_trip(
     Returns:
         The loaded SavedModel object.
     """
+    import tensorflow as tf  # loads the SavedModel, on every backend
+
     path = os.path.join(directory, "export")
     reset_seed_generators(model)
     model.export(path, verbose=False)

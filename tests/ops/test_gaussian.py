@@ -9,6 +9,7 @@ from keras_rt.ops.gaussian import (
     check_scale_params_shape,
     clamp_log_var,
     fill_scale_tril,
+    fill_triangular,
     latent_dim_for,
     num_scale_params,
 )
@@ -20,6 +21,15 @@ def test_fill_scale_tril_matches_tfp_fill_scale_tril():
     params = np.random.RandomState(0).randn(4, num_scale_params(3)).astype("float32")
     expected = tfb.FillScaleTriL(diag_bijector=tfb.Softplus(), diag_shift=1e-3).forward(params)
     np.testing.assert_allclose(fill_scale_tril(params, 1e-3), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("d", [1, 2, 4])
+def test_fill_triangular_is_tfp_fill_triangular(d):
+    """The `keras.ops` layout is TFP's exactly (copies, no arithmetic), also with batch axes."""
+    params = np.random.RandomState(d).randn(2, 3, num_scale_params(d)).astype("float32")
+    np.testing.assert_array_equal(fill_triangular(params), tfp.math.fill_triangular(params))
+    with pytest.raises(ValueError, match=r"d \* \(d \+ 1\) / 2 entries"):
+        fill_triangular(np.zeros((2, 5), "float32"))
 
 
 def test_clamp_log_var_keeps_nan_and_inf():

@@ -25,6 +25,8 @@ QUICK = [
     "--no-tensorboard",
     "--verbose",
     "0",
+    "--jit-compile",
+    "off",  # whole-step XLA compiles for seconds; these tests are about the CLI and the files
 ]
 
 
@@ -141,6 +143,7 @@ def test_interrupted_run_resumes(tmp_path):
         export_dir=None,
         output_dir=str(tmp_path / "run"),
         verbose=0,
+        jit_compile="off",
     )
     with pytest.raises(RuntimeError, match="killed"):
         train(config, callbacks=[Crash()])
@@ -220,6 +223,7 @@ def test_warm_up_runs_monitor_the_weight_free_elbo(tmp_path):
         reduce_lr_patience=3,
         output_dir=str(tmp_path / "run"),
         verbose=0,
+        jit_compile="off",
     )
     result = train(config)
     assert (tmp_path / "run" / "checkpoints" / "best.keras").is_file()
