@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lint, format check and type check (what CI runs besides the tests).
 # Usage: ./scripts/lint.sh        (installs the test tools into .venv first, like test.sh)
-VENV_EXTRAS=test,docs source "$(dirname "$0")/_venv.sh"
+VENV_EXTRAS=test,docs,jax source "$(dirname "$0")/_venv.sh"
 echo "==> ruff check"
 "$ROOT/.venv/bin/ruff" check .
 echo "==> ruff format --check"

@@ -11,7 +11,7 @@ cd "$ROOT"
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 [ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet "uv>=0.13,<0.14"
 PY_VERSION="$(.venv/bin/python -c 'import platform; print(platform.python_version())')"
-.venv/bin/uv pip compile setup.py --extra test --extra docs \
+.venv/bin/uv pip compile setup.py --extra test --extra docs --extra jax \
   --python-version "$PY_VERSION" --output-file constraints.txt --quiet \
   --custom-compile-command "./scripts/lock.sh" "$@"
 echo "==> constraints.txt resolved for Python $PY_VERSION; now run ./scripts/test.sh"

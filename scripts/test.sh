@@ -4,7 +4,7 @@
 #        ./scripts/test.sh --lowest [pytest args]   the layer, estimator, op and callback tests (or the
 #            ones given) in .venv-lowest: the lowest versions setup.py's ranges allow (uv's lowest-direct
 #            resolution; README "Install and compatibility"), made again whenever setup.py changes
-VENV_EXTRAS=test,docs source "$(dirname "$0")/_venv.sh"
+VENV_EXTRAS=test,docs,jax source "$(dirname "$0")/_venv.sh"
 if [ "${1:-}" != "--lowest" ]; then
   "$VENV_PY" -m pytest "$@"
   exit
@@ -20,7 +20,7 @@ if [ ! -f "$LOWEST/.keras-rt-installed" ] || [ setup.py -nt "$LOWEST/.keras-rt-i
 fi
 "$LOWEST/bin/python" - <<'PY'
 from importlib.metadata import version
-names = ["tensorflow", "keras", "tensorflow-probability", "keras-tuner", "numpy", "jax"]
+names = ["tensorflow", "keras", "tensorflow-probability", "keras-tuner", "numpy"]
 print("==> lowest versions:", ", ".join(f"{n} {version(n)}" for n in names))
 PY
 # The JAX-backend checks (tests/layers/test_backends.py) run on the locked stack only: Keras's export

@@ -4,7 +4,7 @@
 # (constraints.txt), and run tests/packaging/installed_smoke.py there from an empty folder, so that
 # no source tree is on the path. CI runs it (.ci/run).
 # Usage: ./scripts/wheel_smoke.sh [WORK_DIR]     (default: a temporary folder, removed afterwards)
-VENV_EXTRAS=test,docs source "$(dirname "$0")/_venv.sh"
+VENV_EXTRAS=test,docs,jax source "$(dirname "$0")/_venv.sh"
 UV="$ROOT/.venv/bin/uv"
 if [ $# -gt 0 ]; then WORK="$1"; mkdir -p "$WORK"; else WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT; fi
 echo "==> building the sdist and the wheel into $WORK/dist"
