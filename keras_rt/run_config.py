@@ -21,6 +21,10 @@ from typing import Any
 
 from keras_rt.cli.choices import estimator_help
 
+MIXED_PRECISION_POLICIES = ("auto", "off", "mixed_float16", "mixed_bfloat16")
+JIT_CHOICES = ("auto", "on", "off")
+SPEED = "speed (auto: what this machine measures faster for the model)"
+
 
 def setting(
     default: Any,
@@ -130,6 +134,16 @@ class RunConfig:
 
     Subclasses add their own settings with `setting(...)`, and may declare a
     shared one again to change its default or help text.
+
+    Two settings decide how each model trains on this machine, for `train`
+    and for every trial of `tune` alike (`keras_rt.performance.plan`):
+    `mixed_precision` is "auto" (a 16-bit policy where this machine's probe
+    measures it faster for the model, see `keras_rt.performance.plan`),
+    "off", "mixed_float16" or "mixed_bfloat16" (a forced choice measured
+    slower than float32 prints a warning); `jit_compile` is XLA for the
+    whole step: "auto" (on for GPUs; on CPUs, the training plan's choice
+    from this machine's measurements; when off, the step's element-wise
+    parts are XLA-compiled instead), "on" or "off".
     """
 
     model: str = setting("mlp_vae", "zoo model", metavar="NAME")
@@ -178,6 +192,21 @@ class RunConfig:
         False,
         "export even if the signatures differ from the newest version of that name "
         "(its clients must change too)",
+    )
+    mixed_precision: str = setting(
+        "auto",
+        "compute in 16-bit floats, variables and losses in float32; auto = a 16-bit policy "
+        "where this machine's probe measures it faster for the model (e.g. CPUs with AMX), "
+        "else off",
+        choices=MIXED_PRECISION_POLICIES,
+        group=SPEED,
+    )
+    jit_compile: str = setting(
+        "auto",
+        "XLA compilation of the whole step: auto = on for GPUs; on CPUs on where this "
+        "machine's probe measures the model's ops faster under XLA",
+        choices=JIT_CHOICES,
+        group=SPEED,
     )
 
     def validate(self):

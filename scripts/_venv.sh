@@ -17,8 +17,13 @@ spec="."
 stamp=".venv/.keras-rt-installed-${extras:-base}"
 if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "==> installing keras-rt ($spec) into .venv with constraints.txt (first time: a few minutes)"
-  "$VENV_PY" -m pip install --quiet --upgrade pip
-  "$VENV_PY" -m pip install --quiet --constraint constraints.txt -e "$spec"
+  # uv (its version from constraints.txt) installs the rest: parallel downloads and a shared cache
+  # make a fresh .venv several times faster than pip. --compile-bytecode: the .pyc files are written
+  # now, in parallel, as pip does; without them, where PYTHONDONTWRITEBYTECODE is set, every process
+  # would compile TensorFlow's sources again (importing it: 30 s of CPU instead of 10).
+  "$VENV_PY" -m pip install --quiet --constraint constraints.txt uv
+  VIRTUAL_ENV="$ROOT/.venv" "$ROOT/.venv/bin/uv" pip install --quiet --compile-bytecode \
+    --constraint constraints.txt -e "$spec"
   touch "$stamp"
 fi
 # TensorFlow's log level is left to the commands (keras_rt.cli.common.quiet_tensorflow: CUDA probing

@@ -4,7 +4,14 @@
 #        ./scripts/test.sh --lowest [pytest args]   the layer, estimator, op and callback tests (or the
 #            ones given) in .venv-lowest: the lowest versions setup.py's ranges allow (uv's lowest-direct
 #            resolution; README "Install and compatibility"), made again whenever setup.py changes
+#        ./scripts/test.sh --coverage [pytest args]  the tests with line coverage of keras_rt and the zoo
+#            (keras_rt.zoo, folder models/) and its floor, 85%; CI does not measure it (see .ci/run)
 VENV_EXTRAS=test,docs,jax source "$(dirname "$0")/_venv.sh"
+if [ "${1:-}" = "--coverage" ]; then
+  shift
+  exec "$VENV_PY" -m pytest --cov=keras_rt --cov=keras_rt.zoo --cov-report=term:skip-covered \
+    --cov-fail-under=85 "$@"
+fi
 if [ "${1:-}" != "--lowest" ]; then
   "$VENV_PY" -m pytest "$@"
   exit

@@ -43,6 +43,8 @@ def _names(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the benchmark's flags."""
+    from keras_rt.training.config import JIT_CHOICES
+
     parser.add_argument(
         "--models", type=_names, default=None, help="comma-separated zoo models (default: all)"
     )
@@ -74,6 +76,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="cap per split, for quick runs (default: the whole data set)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every run (default: 0)")
+    parser.add_argument(
+        "--jit-compile",
+        choices=JIT_CHOICES,
+        default="auto",
+        help="XLA compilation of each run's whole step, as train's --jit-compile (default: auto)",
+    )
     parser.add_argument(
         "--data-dir", default=None, help="folder with the Fashion-MNIST / MNIST IDX files"
     )
@@ -123,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         data_dir=args.data_dir,
         output_dir=args.output_dir,
+        jit_compile=args.jit_compile,
         **options,
     )
     print()

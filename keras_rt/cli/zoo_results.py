@@ -22,6 +22,8 @@ from keras_rt.cli.common import main_for
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the flags."""
+    from keras_rt.training.config import JIT_CHOICES
+
     parser.add_argument("--models", default="all", help="comma-separated zoo models (default: all)")
     parser.add_argument(
         "--datasets", default="digits", help="comma-separated datasets (default: digits)"
@@ -45,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare",
         metavar="A,B",
         help="also report model A's IWAE NLL minus model B's, paired on the same test images",
+    )
+    parser.add_argument(
+        "--jit-compile",
+        choices=JIT_CHOICES,
+        default="auto",
+        help="XLA compilation of each run's whole step, as train's --jit-compile (default auto)",
     )
     parser.add_argument("--json", metavar="PATH", help="write the rows as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="write the Markdown table")
@@ -72,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         output_dir=args.output_dir,
         data_dir=args.data_dir,
         compare=_split(args.compare),
+        jit_compile=args.jit_compile,
     )
     table = format_markdown(rows)
     lines = [format_comparison(c) for c in comparisons]

@@ -164,6 +164,7 @@ def _train_one(model, estimator, budget, *, epochs, max_steps, settings) -> dict
         estimator=estimator,
         model_config=settings["model_config"].get(model, {}),
         log_gradient_snr=True,
+        jit_compile=settings["jit_compile"],
         verbose=0,
     )
     clock = StepClock(max_steps)
@@ -233,6 +234,7 @@ def run_shootout(
     seed: int = 0,
     data_dir: str | None = None,
     output_dir: str = "runs/estimators-training",
+    jit_compile: str = "auto",
     echo: bool = True,
 ) -> dict[str, Any]:
     """Trains every pair under both budgets; returns the JSON-ready report.
@@ -250,13 +252,15 @@ def run_shootout(
         seed: the seed of every run and of the importance samples.
         data_dir: folder with the Fashion-MNIST / MNIST IDX files.
         output_dir: parent folder of the run folders (`<model>-<estimator>-<budget>`).
+        jit_compile: XLA compilation of every run's whole step, `"auto"`, `"on"`
+            or `"off"` (`TrainConfig.jit_compile`).
         echo: print each result as soon as it is measured.
 
     Returns:
         `{"dataset", "budget": {"epochs", "wall_clock_seconds": {model: s}},
-        "cpu", "iwae_k", "iwae_examples", "results": [{"model", "estimator",
-        "budget", "epochs", "steps", "train_seconds", "seconds_per_step",
-        "seconds_per_epoch",
+        "cpu", "jit_compile", "iwae_k", "iwae_examples", "results": [{"model",
+        "estimator", "budget", "epochs", "steps", "train_seconds",
+        "seconds_per_step", "seconds_per_epoch",
         "test_neg_elbo", "test_iwae_nll", "iwae_nll_diff_vs_default",
         "diff_se", "encoder_snr"}]}`; the difference is the pair's NLL minus
         the default's (negative: better than the default).
@@ -276,6 +280,7 @@ def run_shootout(
         "data_dir": data_dir,
         "max_examples": max_examples,
         "output_dir": output_dir,
+        "jit_compile": jit_compile,
         "iwae_examples": iwae_examples,
         "model_config": dict(model_config or {}),
     }
@@ -283,6 +288,7 @@ def run_shootout(
         "dataset": dataset,
         "budget": {"epochs": epochs, "wall_clock_seconds": {}},
         "cpu": cpu_description(),
+        "jit_compile": jit_compile,
         "iwae_k": iwae_samples,
         "iwae_examples": iwae_examples,
         "results": [],

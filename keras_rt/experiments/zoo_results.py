@@ -49,6 +49,7 @@ def zoo_results(
     output_dir: str = "runs/zoo-results",
     data_dir: str | None = None,
     compare: Sequence[str] | None = None,
+    jit_compile: str = "auto",
     echo: bool = True,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Trains each (model, dataset) pair; returns one row of metrics per pair and the comparisons.
@@ -65,6 +66,8 @@ def zoo_results(
         data_dir: folder with the Fashion-MNIST / MNIST IDX files.
         compare: two of `models` whose IWAE-k NLLs are compared, paired on
             the same test images, for each dataset (None: no comparison).
+        jit_compile: XLA compilation of every run's whole step, `"auto"`,
+            `"on"` or `"off"` (`TrainConfig.jit_compile`).
         echo: print each row (and comparison) as soon as it is measured.
 
     Returns:
@@ -123,6 +126,7 @@ def zoo_results(
                     tensorboard=False,
                     iwae_samples=iwae_samples,
                     iwae_max_examples=iwae_max_examples,
+                    jit_compile=jit_compile,
                     verbose=0,
                 )
             )

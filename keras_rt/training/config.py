@@ -6,18 +6,17 @@ import dataclasses
 import os
 from typing import Any
 
-from keras_rt.run_config import RunConfig, setting
+from keras_rt.run_config import JIT_CHOICES, MIXED_PRECISION_POLICIES, RunConfig, setting
 
 SCALE_OUT = "scale-out (see README: one GPU, several GPUs, several machines)"
 STRATEGIES = ("default", "mirrored", "multi_worker")
-MIXED_PRECISION_POLICIES = ("auto", "off", "mixed_float16", "mixed_bfloat16")
-JIT_CHOICES = ("auto", "on", "off")
 SNR_DRAWS = 8  # gradient draws per SNR measurement (--log-gradient-snr)
 
 
 @dataclasses.dataclass
 class TrainConfig(RunConfig):
-    """Settings of one training run: `RunConfig`'s, and these.
+    """Settings of one training run: `RunConfig`'s (among them `mixed_precision` and
+    `jit_compile`), and these.
 
     Attributes:
         latent_dim: latent dimensions (None: the model's preset for the dataset).
@@ -36,15 +35,6 @@ class TrainConfig(RunConfig):
         plots: write PNG plots into the run folder.
         strategy: "default", "mirrored" (all GPUs of one machine) or
             "multi_worker" (machines from TF_CONFIG); `batch_size` is global.
-        mixed_precision: "auto" (the training plan's choice: a 16-bit
-            policy where this machine's probe measures it faster for the
-            model, see `keras_rt.performance.plan`), "off", "mixed_float16"
-            or "mixed_bfloat16" (a forced choice measured slower than float32
-            prints a warning).
-        jit_compile: XLA for the whole step: "auto" (on for GPUs; on CPUs,
-            the training plan's choice from this machine's measurements;
-            when off, the step's element-wise parts are XLA-compiled
-            instead), "on" or "off".
         steps_per_execution: training steps per call into the compiled
             step (Keras's `steps_per_execution`): fewer Python round trips;
             per-batch callbacks then run once per call. Multi-worker runs
@@ -90,21 +80,6 @@ class TrainConfig(RunConfig):
         "tf.distribute strategy: mirrored = all GPUs of this machine, multi_worker = the "
         "machines in TF_CONFIG; --batch-size is the global batch",
         choices=STRATEGIES,
-        group=SCALE_OUT,
-    )
-    mixed_precision: str = setting(
-        "auto",
-        "compute in 16-bit floats, variables and losses in float32; auto = a 16-bit policy "
-        "where this machine's probe measures it faster for the model (e.g. CPUs with AMX), "
-        "else off",
-        choices=MIXED_PRECISION_POLICIES,
-        group=SCALE_OUT,
-    )
-    jit_compile: str = setting(
-        "auto",
-        "XLA compilation of the whole step: auto = on for GPUs; on CPUs on where this "
-        "machine's probe measures the model's ops faster under XLA",
-        choices=JIT_CHOICES,
         group=SCALE_OUT,
     )
     steps_per_execution: int = setting(

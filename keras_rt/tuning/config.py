@@ -156,10 +156,15 @@ class TuneConfig(RunConfig):
         return self.output_dir or os.path.join("runs", f"tune-{self.model}-{self.dataset}")
 
     def differences(self, saved: dict[str, Any]) -> list[str]:
-        """Settings (other than `RESUMABLE_CHANGES`) whose value differs from `saved`."""
+        """Settings (other than `RESUMABLE_CHANGES`) whose value differs from `saved`.
+
+        A setting that `saved` lacks (written by a version without it) counts
+        as its default.
+        """
         mine = json.loads(json.dumps(self.to_dict()))
+        defaults = json.loads(json.dumps(type(self)().to_dict()))
         return sorted(
             key
             for key in set(mine) | set(saved)
-            if key not in RESUMABLE_CHANGES and mine.get(key) != saved.get(key)
+            if key not in RESUMABLE_CHANGES and mine.get(key) != saved.get(key, defaults.get(key))
         )

@@ -18,7 +18,10 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     `build(hp)` makes the model from the zoo entry's config for the dataset
     (preset, then `model_config`, then this trial's values) and compiles it
-    with Adam (the loss is built into zoo models). `fit` runs `model.fit` —
+    with Adam (the loss is built into zoo models), in the precision and with
+    the XLA compilation that `train` would choose for that model on this
+    machine (`keras_rt.performance.plan`; `plan` holds the last build's
+    choice). `fit` runs `model.fit` —
     adding `ValidationIWAE` when the objective is `val_iwae_nll`, and the
     model's own `training_callbacks()` (KL warm-up, annealing) — and
     returns the objective's best epoch's metrics together with `epochs` (the
@@ -39,6 +42,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
             `validation_data`) when the objective is the IWAE-k bound.
         seed: set as the global seed before each model is built; also the
             seed of the model's noise.
+        mixed_precision: "auto", "off", "mixed_float16" or "mixed_bfloat16",
+            as `TrainConfig.mixed_precision`.
+        jit_compile: "auto", "on" or "off", as `TrainConfig.jit_compile`.
         train_factory: `None`, or a callable returning a fresh training
             `tf.data.Dataset`, used instead of the dataset given to `search`.
             A pipeline's shuffling and binarization continue from one `fit`
@@ -72,6 +78,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
         objective: keras_tuner.Objective | None = None,
         iwae: dict[str, Any] | None = None,
         seed: int | None = None,
+        mixed_precision: str = "auto",
+        jit_compile: str = "auto",
         train_factory: Callable[[], Any] | None = None,
         name: str | None = None,
         tunable: bool = True,
@@ -90,6 +98,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.objective = objective or get_objective("val_neg_elbo")
         self.iwae = iwae
         self.seed = seed
+        self.mixed_precision = mixed_precision
+        self.jit_compile = jit_compile
+        self.plan: Any = None  # the TrainingPlan of the last model built
         self.train_factory = train_factory
         self.trials_fitted = 0  # models fitted by this process (a worker's share)
 
@@ -103,16 +114,46 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return overrides, learning_rate
 
     def build_from_values(self, overrides: dict[str, Any], learning_rate: float) -> keras.Model:
-        """Builds and compiles the zoo model for explicit config overrides."""
+        """Builds and compiles the zoo model for explicit config overrides, as the plan says.
+
+        The model is built first in float32 (or the forced policy), its
+        multiply-adds weighed against this machine's probe, and built again
+        under the plan's 16-bit policy when `mixed_precision="auto"` picks
+        one; the global dtype policy is restored afterwards (the layers keep
+        theirs).
+        """
+        import tensorflow as tf
+
+        from keras_rt.distribute import POLICIES
+        from keras_rt.distribute.precision import dtype_policy
+        from keras_rt.performance import load_or_probe, macs_by_kind, plan_training
+        from keras_rt.training.run import resolve_jit_compile
+
+        config = self.entry.config_for(self.dataset, overrides)
+        first = "off" if self.mixed_precision == "auto" else self.mixed_precision
+        with dtype_policy(POLICIES[first]):
+            model = self._build_model(config)
+        self.plan = plan_training(
+            macs_by_kind(model),
+            load_or_probe(),
+            mixed_precision=self.mixed_precision,
+            jit_compile=self.jit_compile,
+        )
+        with dtype_policy(POLICIES[self.plan.mixed_precision]):
+            if self.plan.mixed_precision != first:
+                model = self._build_model(config)
+            jit = resolve_jit_compile(self.jit_compile, self.plan, tf.distribute.get_strategy())
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit)
+            # Built now, so that a trial's checkpoint (weights and optimizer
+            # state) loads into the model without a mismatch warning.
+            model.optimizer.build(model.trainable_variables)
+        return model
+
+    def _build_model(self, config: dict[str, Any]) -> keras.Model:
+        """The zoo model for a full constructor config, from the seed."""
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        config = self.entry.config_for(self.dataset, overrides)
-        model = self.entry.build(config, input_shape=self.input_shape, seed=self.seed)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-        # Built now, so that a trial's checkpoint (weights and optimizer
-        # state) loads into the model without a mismatch warning.
-        model.optimizer.build(model.trainable_variables)
-        return model
+        return self.entry.build(config, input_shape=self.input_shape, seed=self.seed)
 
     def build(self, hp) -> keras.Model:
         overrides, learning_rate = self.model_values(hp)

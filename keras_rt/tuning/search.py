@@ -103,10 +103,13 @@ def check_resumable(config: TuneConfig) -> bool:
     return os.path.isdir(os.path.join(config.search_dir, PROJECT_NAME))
 
 
-def _check_builds(hypermodel, space) -> None:
-    """Builds a model for each value of each extra dimension (others at their first value)."""
+def _check_builds(hypermodel, space):
+    """Builds the model at every dimension's first value, then one for each value of each extra
+    dimension (others at their first value); returns the first one's `TrainingPlan`."""
     import keras_tuner
 
+    hypermodel.build_from_values(*hypermodel.model_values(keras_tuner.HyperParameters()))
+    plan = hypermodel.plan
     for dimension in space.dimensions:
         for value in dimension.check_values():
             hp = keras_tuner.HyperParameters()
@@ -117,6 +120,7 @@ def _check_builds(hypermodel, space) -> None:
                 overrides[dimension.name] = value
             hypermodel.build_from_values(overrides, learning_rate)
     keras.backend.clear_session()
+    return plan
 
 
 def run_search(
@@ -158,6 +162,7 @@ def run_search(
     >>> result = run_search(config)  # doctest: +SKIP
     >>> result.results["best"]["latent_dim"]  # doctest: +SKIP
     """
+    from keras_rt.performance import load_or_probe
     from keras_rt.training.data import load_splits
     from keras_rt.training.environment import package_versions
     from keras_rt.training.run import write_json
@@ -201,9 +206,14 @@ def run_search(
         objective=objective,
         iwae=iwae,
         seed=config.seed,
+        mixed_precision=config.mixed_precision,
+        jit_compile=config.jit_compile,
         train_factory=lambda: load().train,
     )
-    _check_builds(hypermodel, space)
+    plan = _check_builds(hypermodel, space)
+    if role != "worker":
+        for warning in plan.warnings:
+            print(f"Warning: {warning}")
     if config.export_best and role != "worker":
         from keras_rt.export import check_writable
 
@@ -220,7 +230,13 @@ def run_search(
                     os.remove(os.path.join(search_dir, name))
         write_json(
             os.path.join(search_dir, CONFIG_FILE),
-            {"tune_config": config.to_dict(), "versions": package_versions()},
+            {
+                "tune_config": config.to_dict(),
+                "versions": package_versions(),
+                # What the first grid point's model trains with on this machine (each
+                # trial plans its own model the same way; workers on their machines).
+                "performance": {"machine": load_or_probe()["machine"], "plan": plan.to_dict()},
+            },
         )
         if resuming and config.verbose:
             print(

@@ -63,6 +63,7 @@ def test_tutorial_has_the_whole_story():
         assert "".join(needed.split()) in code, f"the tutorial no longer runs {needed}"
 
 
+@pytest.mark.slow
 def test_tutorial_code_runs(tmp_path):
     namespace = run_blocks(tmp_path)
     # What the page claims, checked on this run.

@@ -26,9 +26,11 @@ def test_quick_run_writes_both_budgets_against_the_default(tmp_path, capsys):
     out = tmp_path / "report.json"
     argv = ["--quick", "--models", "iwae", "--max-examples", "300"]
     argv += ["--output-dir", str(tmp_path / "runs")]
+    argv += ["--jit-compile", "off"]  # whole-step XLA would compile for most of the test's time
     assert main(argv + ["--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["dataset"] == "digits" and report["budget"]["epochs"] == 1
+    assert report["jit_compile"] == "off"
     assert "cores" in report["cpu"] and report["budget"]["wall_clock_seconds"]["iwae"] > 0
     rows = {(r["model"], r["estimator"], r["budget"]): r for r in report["results"]}
     assert set(rows) == {

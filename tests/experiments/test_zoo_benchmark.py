@@ -55,6 +55,7 @@ QUALITY_KEYS = {
 }
 
 
+@pytest.mark.slow
 def test_quick_mode_times_each_variant_in_its_own_process(tmp_path, capsys):
     """`--quick` (here on one model): rows with the roofline columns, the machine in the JSON."""
     path = tmp_path / "zoo.json"

@@ -49,6 +49,7 @@ from tests.layers.jax_backend_checks import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # one JAX subprocess of about a minute, shared by every test here
 
 
 def _session_dir(tmp_path_factory) -> Path:

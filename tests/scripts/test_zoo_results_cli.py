@@ -19,6 +19,8 @@ def test_zoo_results_table_and_paired_comparison(tmp_path, capsys):
             "20",
             "--compare",
             "iwae,mlp_vae",
+            "--jit-compile",
+            "off",  # whole-step XLA would compile for most of the test's time
             "--output-dir",
             str(tmp_path / "runs"),
             "--json",

@@ -12,10 +12,14 @@ QUICK = {
     "max_examples": 64,
     "verbose": 0,
     "model_config": {"hidden_units": [16]},
+    # No whole-step XLA, whatever this machine's plan says: it compiles each trial for seconds,
+    # and these tests are about the search (tests/tuning/test_plan.py checks "auto").
+    "jit_compile": "off",
 }
 
 # The same settings as command-line flags (plus --config for model_config).
 QUICK_FLAGS = ["--epochs", "1", "--batch-size", "32", "--max-examples", "64", "--verbose", "0"]
+QUICK_FLAGS += ["--jit-compile", "off"]
 
 
 def pytest_configure(config):

@@ -9,6 +9,7 @@ import pytest
 from keras_rt.tuning import run_search
 
 
+@pytest.mark.slow
 def test_grid_covers_every_latent_size_and_exports_the_best(quick_config, tmp_path):
     config = quick_config(latent_dims=[2, 4, 8], export_best=str(tmp_path / "sm"))
     result = run_search(config)
@@ -81,6 +82,7 @@ class InterruptAt(keras.callbacks.Callback):
             raise Interrupted()
 
 
+@pytest.mark.slow
 def test_resume_keeps_finished_trials_and_overwrite_starts_fresh(quick_config):
     # Two of three grid points, then the same search again: only the third runs.
     first = run_search(quick_config(latent_dims=[2, 4, 8], max_trials=2))

@@ -64,6 +64,7 @@ def test_a_toy_zoo_model_trains_through_train(toy_module, tmp_path):
         plots=False,
         tensorboard=False,
         verbose=0,
+        jit_compile="off",  # whole-step XLA compiles for seconds; not what is tested here
     )
     result = train(config)
     assert result.model.get_config()["width"] == 4  # the preset

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +17,23 @@ def model():
     return MLPVAE(input_shape=(64,), latent_dim=2, hidden_units=(8,), seed=0)
 
 
+@pytest.fixture(scope="module")
+def first_export(model, tmp_path_factory):
+    """`model` exported once into an empty base folder: the path of its version (`.../1`).
+
+    Tests that need a first version copy it (`_copy_first_export`) instead of exporting
+    again; the fresh-process checks only read it.
+    """
+    base = tmp_path_factory.mktemp("first_export")
+    return export_model(model, str(base), "mlp_vae", config={"model": "mlp_vae"})
+
+
+def _copy_first_export(first_export, base):
+    """`first_export` copied to `base/mlp_vae/1` (as `export_model(model, base, ...)` leaves it)."""
+    shutil.copytree(os.path.dirname(first_export), base / "mlp_vae")
+    return str(base / "mlp_vae" / os.path.basename(first_export))
+
+
 def _other_weights(model):
     from keras_rt.zoo import MLPVAE
 
@@ -24,8 +42,8 @@ def _other_weights(model):
     return other
 
 
-def test_versions_increase_and_files_travel(model, tmp_path):
-    first = export_model(model, str(tmp_path), "mlp_vae", config={"model": "mlp_vae"})
+def test_versions_increase_and_files_travel(model, first_export, tmp_path):
+    first = _copy_first_export(first_export, tmp_path)  # export_model(model, ..., config=...)
     second = export_model(_other_weights(model), str(tmp_path), "mlp_vae")
     assert [os.path.basename(first), os.path.basename(second)] == ["1", "2"]
     assert sorted(os.listdir(tmp_path / "mlp_vae")) == ["1", "2"]  # no temporary folders left
@@ -34,19 +52,19 @@ def test_versions_increase_and_files_travel(model, tmp_path):
     assert json.load(open(os.path.join(extra, "config.json"))) == {"model": "mlp_vae"}
 
 
-def test_an_identical_export_is_not_written_again(model, tmp_path, capsys):
-    first = export_model(model, str(tmp_path), "mlp_vae")
+def test_an_identical_export_is_not_written_again(model, first_export, tmp_path, capsys):
+    first = _copy_first_export(first_export, tmp_path)  # export_model(model, tmp_path, ...)
     capsys.readouterr()
     again = export_model(model, str(tmp_path), "mlp_vae")
     assert again == first and sorted(os.listdir(tmp_path / "mlp_vae")) == ["1"]
     assert "identical to version 1" in capsys.readouterr().out
 
 
-def test_a_signature_change_is_refused_unless_allowed(model, tmp_path):
+def test_a_signature_change_is_refused_unless_allowed(first_export, tmp_path):
     from keras_rt.export import SignatureChangeError, check_export_target
     from keras_rt.zoo import MLPVAE
 
-    export_model(model, str(tmp_path), "mlp_vae")
+    _copy_first_export(first_export, tmp_path)  # export_model(model, tmp_path, "mlp_vae")
     wider = MLPVAE(input_shape=(64,), latent_dim=3, hidden_units=(8,), seed=0)
     with pytest.raises(SignatureChangeError) as error:
         check_export_target(wider, str(tmp_path), "mlp_vae")
@@ -161,10 +179,10 @@ for part, (code, argv) in parts.items():
 
 
 @pytest.fixture(scope="module")
-def fresh_process(model, tmp_path_factory):
-    """Exports `model` once, then runs the fresh-process checks on it: their stdout."""
+def fresh_process(first_export, tmp_path_factory):
+    """Runs the fresh-process checks on the export of `model`: their stdout."""
     tmp_path = tmp_path_factory.mktemp("fresh_process")
-    path = export_model(model, str(tmp_path), "mlp_vae")
+    path = first_export
     np.save(tmp_path / "x.npy", np.random.RandomState(0).rand(2, 64).astype("float32"))
     np.save(tmp_path / "z.npy", np.zeros((2, 2), "float32"))
     inputs = {"serving_default": "x", "encode": "x", "log_likelihood": "x", "decode": "z"}
