@@ -213,11 +213,12 @@ class VAE(ConstructorArguments, keras.Model):
                 (Keras's default on CPUs), compile its element-wise parts --
                 the optimizer update and the likelihood -- with XLA
                 (`keras_rt.distribute.partial_xla`): True, False or "auto"
-                (on unless the step is compiled or eager, or runs on several
-                replicas). Narrow convolutions (<= 4 output channels) are
-                compiled too with True, and with "auto" where this machine's
-                probe measured XLA faster for them
-                (`keras_rt.performance.plan.narrow_convs_prefer_xla`).
+                (on unless the step is compiled or eager, or runs under a
+                `tf.distribute` strategy). Narrow convolutions (<= 4 output
+                channels) are compiled too with True, and with "auto" where
+                this machine's probe measured XLA faster for them, as a
+                matrix product where that measured fastest
+                (`keras_rt.performance.plan.narrow_conv_implementation`).
             **kwargs: the rest of `keras.Model.compile`'s arguments, except
                 `loss`.
         """
@@ -233,6 +234,7 @@ class VAE(ConstructorArguments, keras.Model):
         self._compile_config.config["partial_jit_compile"] = partial_jit_compile
         # Decided here, eagerly (the machine's probe may have to measure), not while tracing.
         self._xla_convolutions = self.xla_convolution_layers() if self._partial_jit() else []
+        self._xla_convolutions_as_matmul = self._narrow_convs_as_matmul()
 
     def _partial_jit(self) -> bool:
         return self.compiled and partial_jit_active(
@@ -246,7 +248,10 @@ class VAE(ConstructorArguments, keras.Model):
             return super().train_step(data)
         with (
             xla_optimizer_update(self.optimizer, self.trainable_weights),
-            xla_convolutions(getattr(self, "_xla_convolutions", [])),
+            xla_convolutions(
+                getattr(self, "_xla_convolutions", []),
+                as_matmul=getattr(self, "_xla_convolutions_as_matmul", False),
+            ),
         ):
             return super().train_step(data)
 
@@ -267,6 +272,18 @@ class VAE(ConstructorArguments, keras.Model):
 
         prefer = narrow_convs_prefer_xla(load_or_probe(), layers[0].compute_dtype)
         return layers if prefer else []
+
+    def _narrow_convs_as_matmul(self) -> bool:
+        """Whether partial XLA computes its narrow convolutions as a matrix product: with
+        "auto", where the probe measured that fastest (with True: XLA's convolution)."""
+        layers = getattr(self, "_xla_convolutions", [])
+        if not layers or getattr(self, "partial_jit_compile", "auto") != "auto":
+            return False
+        from keras_rt.performance.plan import narrow_conv_implementation
+        from keras_rt.performance.probe import load_or_probe
+
+        dtype = layers[0].compute_dtype
+        return narrow_conv_implementation(load_or_probe(), dtype) == "matmul_xla"
 
     def compile_from_config(self, config):
         """Re-compiles a loaded model (the optimizer and its state come back)."""

@@ -18,7 +18,11 @@ layer, 32 -> 1 channels) whose filter gradient oneDNN computes slowly on some
 CPUs (under 2 GFLOP/s on an AVX2-only AMD EPYC, where XLA ran the layer's
 training step 2x faster); where the machine's probe measures that
 (`keras_rt.performance.plan.narrow_convs_prefer_xla`), those layers'
-convolutions are compiled too (`xla_convolutions`).
+convolutions are compiled too (`xla_convolutions`), and where the probe
+measured it faster, as one matrix product and shifted sums
+(`keras_rt.ops.conv_matmul`; in float32 there 12 ms instead of XLA's
+convolution's 26 ms and the kernels' 52 ms for that layer's step at batch
+128).
 Measured on 2 CPU cores (AMX), MLP VAE at batch 128 (14 variables): the Adam
 update as one XLA function saved 0.85 ms of a 7.4 ms bfloat16 step (1 ms in
 float32), and the XLA likelihood about 5% of the epoch time on top; for the
@@ -26,9 +30,10 @@ convolutional VAE the two together with the bfloat16 output layer took the
 step from 36 to about 26 ms (the parts were not timed separately there).
 
 It is off whenever it cannot help or cannot run: when the step is already
-XLA-compiled or run eagerly, and under a strategy with several replicas
-(the optimizer update then needs a cross-replica merge that an XLA function
-cannot hold).
+XLA-compiled or run eagerly, and under any `tf.distribute` strategy but the
+default one: `MirroredStrategy` and the multi-worker strategies merge the
+optimizer update across replicas (a `merge_call`, even with a single
+replica), which an XLA function cannot hold.
 """
 
 from __future__ import annotations
@@ -60,14 +65,15 @@ def partial_jit_active(model: keras.Model, choice: bool | str) -> bool:
         model: a compiled Keras model.
         choice: True, False or "auto" (`check_partial_jit_compile`). True
             and "auto" behave alike: on unless the whole step is compiled or
-            eager, or the strategy has several replicas.
+            eager, or a `tf.distribute` strategy other than the default one
+            is in use.
 
     Returns:
         True to compile the optimizer update and the likelihood with XLA.
     """
     if choice is False or model.run_eagerly or model.jit_compile is True:
         return False
-    return tf.distribute.get_strategy().num_replicas_in_sync == 1
+    return not tf.distribute.has_strategy()
 
 
 def jit_compiled(fn: Callable) -> Callable:
@@ -76,7 +82,7 @@ def jit_compiled(fn: Callable) -> Callable:
 
 
 @contextlib.contextmanager
-def xla_convolutions(layers: list) -> Iterator[None]:
+def xla_convolutions(layers: list, *, as_matmul: bool = False) -> Iterator[None]:
     """Inside the block, each convolution layer in `layers` computes its convolution with XLA.
 
     Like `xla_optimizer_update`, meant around a step while it is traced: an
@@ -87,6 +93,9 @@ def xla_convolutions(layers: list) -> Iterator[None]:
 
     Args:
         layers: Keras convolution layers (they have `convolution_op`).
+        as_matmul: compute the stride-1 `Conv2D` layers among them as one
+            matrix product and shifted sums (`keras_rt.ops.conv_matmul`);
+            the others as the layer does.
 
     Example:
 
@@ -97,9 +106,13 @@ def xla_convolutions(layers: list) -> Iterator[None]:
     >>> y.shape, "convolution_op" in vars(conv)
     (TensorShape([2, 8, 8, 1]), False)
     """
+    from keras_rt.ops.conv_matmul import conv2d_as_matmul, supports_conv_as_matmul
+
     for layer in layers:
-        method = type(layer).convolution_op
-        compiled = jit_compiled(functools.partial(method, layer))
+        if as_matmul and supports_conv_as_matmul(layer):
+            compiled = jit_compiled(functools.partial(conv2d_as_matmul, padding=layer.padding))
+        else:
+            compiled = jit_compiled(functools.partial(type(layer).convolution_op, layer))
 
         def convolution_op(inputs, kernel, compiled=compiled):
             return compiled(inputs, tf.convert_to_tensor(kernel))

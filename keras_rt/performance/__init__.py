@@ -18,7 +18,9 @@ _EXPORTS = {
     "load_or_probe": "probe",
     "macs_by_kind": "flops",
     "training_flops_per_example": "flops",
+    "weighted_layers": "flops",
     "TrainingPlan": "plan",
+    "narrow_conv_implementation": "plan",
     "narrow_convs_prefer_xla": "plan",
     "plan_training": "plan",
 }

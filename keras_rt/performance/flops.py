@@ -86,9 +86,29 @@ def macs_by_kind(model: keras.Model) -> dict[str, int]:
     return dict(totals)
 
 
+def weighted_layers(model: keras.Model) -> int:
+    """How many leaf layers of `model` hold weights: what the training plan scales XLA's
+    compile time by (`keras_rt.performance.plan`).
+
+    Example:
+
+    >>> inputs = keras.Input((784,))
+    >>> weighted_layers(keras.Model(inputs, keras.layers.Dense(10)(keras.layers.ReLU()(inputs))))
+    1
+    """
+    return sum(1 for layer in _leaf_layers(model) if layer.weights)
+
+
 def training_flops_per_example(model: keras.Model) -> int:
     """About `TRAINING_FLOPS_PER_MAC` x the forward multiply-adds: one example's training step."""
     return TRAINING_FLOPS_PER_MAC * sum(macs_by_kind(model).values())
 
 
-__all__ = ["NARROW_FILTERS", "layer_macs", "macs_by_kind", "op_kind", "training_flops_per_example"]
+__all__ = [
+    "NARROW_FILTERS",
+    "layer_macs",
+    "macs_by_kind",
+    "op_kind",
+    "training_flops_per_example",
+    "weighted_layers",
+]

@@ -15,10 +15,19 @@ into an estimated step time for every choice, and the fastest wins:
 - `jit_compile="auto"`: Keras's choice on GPUs (XLA on); on CPUs whole-step
   XLA when its estimated step is no slower than `XLA_FUSION_ALLOWANCE`
   (1.05x) times the one without — XLA also fuses the element-wise work that
-  the estimate leaves out;
+  the estimate leaves out — and, when the run's length is known, when what
+  it saves over the run pays for its compile time: `fit` compiling a
+  model's training and test steps with XLA takes about
+  `XLA_COMPILE_PER_LAYER` (4) times the probe's mean single-layer XLA
+  compile time per weighted layer, more than without XLA (measured on an
+  AMD EPYC: 7.3 s for the 8 layers of `mlp_vae`, 9.5 s for the 11 of
+  `conv_vae`, against a probe mean of 0.22 s; the probe scales it to each
+  machine). A short run — a few hundred steps of a small model — trains
+  sooner without it;
 - partial XLA (when the step is not compiled as a whole): the optimizer
   update and the likelihood always; narrow convolutions when XLA runs them
-  faster than TensorFlow's kernels here.
+  (as a matrix product, `keras_rt.ops.conv_matmul`) faster than
+  TensorFlow's kernels here.
 
 A choice the user forces that the measurements say is slower gets a one-line
 warning with the estimated ratio.
@@ -33,6 +42,7 @@ from keras_rt.performance.probe import PROBE_MACS
 
 MIN_GAIN = 1.25
 XLA_FUSION_ALLOWANCE = 1.05
+XLA_COMPILE_PER_LAYER = 4.0  # fit's extra XLA compile per weighted layer, in probe compiles
 SLOWER = 0.9  # forced choices estimated below this ratio get a warning
 POLICY_DTYPES = {"off": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 DTYPE_POLICIES = {dtype: policy for policy, dtype in POLICY_DTYPES.items()}
@@ -48,6 +58,10 @@ class TrainingPlan:
         xla_narrow_convs: whether partial XLA compiles narrow convolutions.
         estimates_us: estimated microseconds of the counted ops per example,
             per option (`"float32"`, `"float32+xla"`, ...).
+        xla_compile_s: estimated seconds that whole-step XLA adds to
+            compiling (None: not weighed, the run's length or the
+            measurement unknown).
+        examples: examples the run trains on (None: unknown).
         reasons: one line per decision.
         warnings: one line per forced choice measured to be slower.
     """
@@ -56,6 +70,8 @@ class TrainingPlan:
     jit_compile: bool | str
     xla_narrow_convs: bool
     estimates_us: Mapping[str, float]
+    xla_compile_s: float | None = None
+    examples: int | None = None
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -76,23 +92,65 @@ def estimate_ms(
     """Estimated ms per example of the counted ops; None if a needed measurement is missing."""
     total = 0.0
     for kind, count in macs.items():
-        xla = whole_xla or (kind == "narrow_conv" and narrow_xla)
-        cost = _per_mac(probe, kind, dtype, "xla" if xla else "native")
+        impl = "native"
+        if whole_xla:
+            impl = "xla"
+        elif kind == "narrow_conv" and narrow_xla:
+            impl = narrow_conv_implementation(probe, dtype)
+        cost = _per_mac(probe, kind, dtype, impl)
         if cost is None:
             return None
         total += count * cost
     return total
 
 
-def narrow_convs_prefer_xla(probe: Mapping, dtype: str) -> bool:
-    """Whether XLA runs a narrow convolution's training step faster than TensorFlow's kernels here."""
+def narrow_conv_implementation(probe: Mapping, dtype: str) -> str:
+    """How partial XLA computes narrow convolutions here, the fastest measured:
+    `"matmul_xla"` (one matrix product and shifted sums under XLA,
+    `keras_rt.ops.conv_matmul`), `"xla"` (XLA's convolution), or `"native"`
+    (TensorFlow's kernels) unless one of the other two is at least `MIN_GAIN`
+    faster.
+
+    Example:
+
+    >>> probe = {"step_ms": {"narrow_conv": {"float32": {
+    ...     "native": 52.0, "xla": 26.0, "matmul_xla": 12.0}}}}
+    >>> narrow_conv_implementation(probe, "float32")
+    'matmul_xla'
+    """
     native = _per_mac(probe, "narrow_conv", dtype, "native")
-    xla = _per_mac(probe, "narrow_conv", dtype, "xla")
-    return native is not None and xla is not None and xla < native / MIN_GAIN
+    timed = {
+        impl: cost
+        for impl in ("xla", "matmul_xla")
+        if (cost := _per_mac(probe, "narrow_conv", dtype, impl)) is not None
+    }
+    if native is None or not timed:
+        return "native"
+    fastest = min(timed, key=timed.__getitem__)
+    return fastest if timed[fastest] < native / MIN_GAIN else "native"
+
+
+def narrow_convs_prefer_xla(probe: Mapping, dtype: str) -> bool:
+    """Whether partial XLA runs a narrow convolution's training step faster than TensorFlow's
+    kernels here (by at least `MIN_GAIN`): `narrow_conv_implementation` is not "native"."""
+    return narrow_conv_implementation(probe, dtype) != "native"
 
 
 def _option(dtype: str, whole_xla: bool) -> str:
     return dtype + ("+xla" if whole_xla else "")
+
+
+def xla_compile_seconds(probe: Mapping, layers: int) -> float | None:
+    """Estimated seconds that whole-step XLA adds to `fit`'s compile of a model with `layers`
+    weighted layers (see the module); None without the probe's compile times."""
+    measured = probe.get("xla_compile_s")
+    if not isinstance(measured, Mapping) or not measured:
+        return None
+    try:
+        per_layer = sum(float(v) for v in measured.values()) / len(measured)
+    except (TypeError, ValueError):
+        return None
+    return XLA_COMPILE_PER_LAYER * per_layer * layers
 
 
 def plan_training(
@@ -101,6 +159,8 @@ def plan_training(
     *,
     mixed_precision: str = "auto",
     jit_compile: str = "auto",
+    examples: int | None = None,
+    layers: int | None = None,
 ) -> TrainingPlan:
     """Chooses precision and XLA for a model with `macs` multiply-adds per op kind on `probe`'s machine.
 
@@ -109,6 +169,11 @@ def plan_training(
         probe: `keras_rt.performance.probe.load_or_probe()`.
         mixed_precision: "auto", "off", "mixed_bfloat16" or "mixed_float16".
         jit_compile: "auto", "on" or "off" (whole-step XLA).
+        examples: examples the run will train on (epochs x training
+            examples); with `layers`, whole-step XLA is chosen only when the
+            time it saves over them pays for its compile. None: steady-state
+            speed only (a benchmark's choice).
+        layers: `keras_rt.performance.flops.weighted_layers(model)`.
 
     Returns:
         A `TrainingPlan`.
@@ -130,6 +195,9 @@ def plan_training(
     else:
         dtypes = [POLICY_DTYPES[mixed_precision]]
     xla_options = {"auto": (False, True), "on": (True,), "off": (False,)}[jit_compile]
+    compile_s = (
+        xla_compile_seconds(probe, layers) if examples is not None and layers is not None else None
+    )
     estimates: dict[str, float] = {}
     for dtype in dict.fromkeys(dtypes + ["float32"]):
         for whole in (False, True):
@@ -147,7 +215,10 @@ def plan_training(
         if on_gpu and jit_compile == "auto":
             return without.get(True, scored[0][0]), True
         if True in without and False in without:
-            whole = without[True] <= XLA_FUSION_ALLOWANCE * without[False]
+            saved_ms = XLA_FUSION_ALLOWANCE * without[False] - without[True]  # per example
+            whole = saved_ms >= 0 and (
+                compile_s is None or saved_ms * (examples or 0) / 1000 >= compile_s
+            )
             return without[whole], whole
         return scored[0]
 
@@ -191,6 +262,7 @@ def plan_training(
             if on_gpu
             else f"whole-step XLA {'on' if whole_xla else 'off'}: estimated "
             + _ratio_text(estimates, chosen_dtype)
+            + _compile_text(estimates, chosen_dtype, examples, compile_s)
         )
     elif not on_gpu:
         other = best(chosen_dtype, (jit_compile != "on",))
@@ -213,6 +285,8 @@ def plan_training(
         jit_compile=jit,
         xla_narrow_convs=narrow,
         estimates_us={k: round(v * 1000, 2) for k, v in estimates.items()},
+        xla_compile_s=None if compile_s is None else round(compile_s, 1),
+        examples=examples,
         reasons=tuple(reasons),
         warnings=tuple(warnings),
     )
@@ -229,10 +303,26 @@ def _ratio_text(estimates: Mapping[str, float], dtype: str) -> str:
     return f"{plain / xla:.2f}x the speed of TensorFlow's kernels for this model's ops"
 
 
+def _compile_text(
+    estimates: Mapping[str, float], dtype: str, examples: int | None, compile_s: float | None
+) -> str:
+    plain, xla = estimates.get(_option(dtype, False)), estimates.get(_option(dtype, True))
+    if compile_s is None or not plain or not xla:
+        return ""
+    saved_s = max(0.0, XLA_FUSION_ALLOWANCE * plain - xla) * (examples or 0) / 1000
+    return (
+        f"; it would save about {saved_s:.1f} s over this run's {examples:,} examples, "
+        f"against about {compile_s:.1f} s more to compile (measured here)"
+    )
+
+
 __all__ = [
     "MIN_GAIN",
+    "XLA_COMPILE_PER_LAYER",
     "TrainingPlan",
     "estimate_ms",
+    "narrow_conv_implementation",
     "narrow_convs_prefer_xla",
     "plan_training",
+    "xla_compile_seconds",
 ]

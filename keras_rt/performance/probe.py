@@ -1,7 +1,9 @@
 """Measure once what this machine does fast, and remember it: the inputs of the training plan.
 
 The probe times, in this process, the training-step pieces a zoo model is
-made of (forward and backward passes, batch 32):
+made of (forward and backward passes, at `PROBE_BATCH` = 128 examples, the
+training batch size's default: smaller batches overstate what XLA's fusion
+saves, since TensorFlow's per-op overhead is then a larger share):
 
 - `dense`: a 784 -> 512 Dense + ReLU layer,
 - `conv`: a stride-2 3x3 convolution, 32 -> 64 channels, 14 x 14 -> 7 x 7,
@@ -11,14 +13,19 @@ made of (forward and backward passes, batch 32):
   decoder's output layer: oneDNN's filter gradient for one output channel
   ran at under 2 GFLOP/s on an AVX2 CPU, XLA's twice as fast),
 
-each with TensorFlow's own kernels (`native`) and XLA-compiled (`xla`), in
+each with TensorFlow's own kernels (`native`) and XLA-compiled (`xla`) —
+the narrow convolution also as one matrix product and shifted sums under
+XLA (`matmul_xla`, `keras_rt.ops.conv_matmul`), partial XLA's other way — in
 float32 and bfloat16 (and float16 on GPUs), plus the peak of a 1024^3 matrix
 product per dtype (the roofline of `benchmarks/zoo.py`). Native and XLA
-timings are interleaved and the fastest of three repeats is kept. It takes a
-few seconds, once per machine kind (`MachineFacts.key`): the result is cached
-as JSON in `cache_dir()` (`KERAS_RT_CACHE_DIR`, else `$XDG_CACHE_HOME/keras_rt`,
-else `~/.cache/keras_rt`), written atomically; an unreadable cache entry is
-measured again.
+timings are interleaved and the fastest of three repeats is kept. The first
+call of each float32 XLA step, less a steady call, is its compile time
+(`xla_compile_s`): the plan weighs it against what whole-step XLA saves over
+a run's length. It takes about ten seconds, once per machine kind
+(`MachineFacts.key`): the result is cached as JSON in `cache_dir()`
+(`KERAS_RT_CACHE_DIR`, else `$XDG_CACHE_HOME/keras_rt`, else
+`~/.cache/keras_rt`), written atomically; an unreadable cache entry, or one
+of an older probe version, is measured again.
 """
 
 from __future__ import annotations
@@ -31,16 +38,19 @@ from typing import Any
 
 from keras_rt.performance.machine import MachineFacts, detect_machine
 
-PROBE_VERSION = 2
+PROBE_VERSION = 3  # 3: batch 128 (was 32), XLA compile times, narrow_conv's matmul_xla
 KINDS = ("dense", "conv", "transposed_conv", "narrow_conv")
+PROBE_BATCH = 128
 # Multiply-adds of one forward pass of each probe (the plan converts timings to time per MAC).
 PROBE_MACS = {
-    "dense": 32 * 784 * 512,
-    "conv": 32 * 7 * 7 * 9 * 32 * 64,
-    "transposed_conv": 32 * 14 * 14 * 9 * 64 * 32,
-    "narrow_conv": 32 * 28 * 28 * 9 * 32 * 1,
+    "dense": PROBE_BATCH * 784 * 512,
+    "conv": PROBE_BATCH * 7 * 7 * 9 * 32 * 64,
+    "transposed_conv": PROBE_BATCH * 14 * 14 * 9 * 64 * 32,
+    "narrow_conv": PROBE_BATCH * 28 * 28 * 9 * 32 * 1,
 }
 IMPLEMENTATIONS = ("native", "xla")
+# Partial XLA can compute narrow convolutions as a matrix product (`keras_rt.ops.conv_matmul`).
+EXTRA_IMPLEMENTATIONS = {"narrow_conv": ("matmul_xla",)}
 _MEMO: dict[str, dict] = {}
 
 
@@ -58,9 +68,11 @@ def probe_dtypes(facts: MachineFacts) -> tuple[str, ...]:
     return ("float32", "bfloat16", "float16") if facts.gpus else ("float32", "bfloat16")
 
 
-def _step(kind: str, dtype: str, jit: bool) -> tuple[Callable, tuple]:
-    """A forward + backward function of `kind` and its arguments."""
+def _step(kind: str, dtype: str, impl: str) -> tuple[Callable, tuple]:
+    """A forward + backward function of `kind` computed by `impl` and its arguments."""
     import tensorflow as tf
+
+    from keras_rt.ops.conv_matmul import conv2d_as_matmul
 
     rng = tf.random.Generator.from_seed(0)
 
@@ -68,22 +80,24 @@ def _step(kind: str, dtype: str, jit: bool) -> tuple[Callable, tuple]:
         return tf.cast(rng.normal(shape) * 0.1, dtype)
 
     if kind == "dense":
-        x, w = normal((32, 784)), tf.Variable(normal((784, 512)))
+        x, w = normal((PROBE_BATCH, 784)), tf.Variable(normal((784, 512)))
 
         def forward(x):
             return tf.nn.relu(tf.matmul(x, w))
 
     elif kind == "transposed_conv":
-        x, w = normal((32, 14, 14, 64)), tf.Variable(normal((3, 3, 32, 64)))
+        x, w = normal((PROBE_BATCH, 14, 14, 64)), tf.Variable(normal((3, 3, 32, 64)))
 
         def forward(x):
-            return tf.nn.conv2d_transpose(x, w, (32, 28, 28, 32), 2, "SAME")
+            return tf.nn.conv2d_transpose(x, w, (PROBE_BATCH, 28, 28, 32), 2, "SAME")
 
     else:
         size, cin, cout, stride = (14, 32, 64, 2) if kind == "conv" else (28, 32, 1, 1)
-        x, w = normal((32, size, size, cin)), tf.Variable(normal((3, 3, cin, cout)))
+        x, w = normal((PROBE_BATCH, size, size, cin)), tf.Variable(normal((3, 3, cin, cout)))
 
         def forward(x):
+            if impl == "matmul_xla":
+                return conv2d_as_matmul(x, w, "same")
             return tf.nn.conv2d(x, w, stride, "SAME")
 
     def step(x):
@@ -92,7 +106,7 @@ def _step(kind: str, dtype: str, jit: bool) -> tuple[Callable, tuple]:
             loss = tf.reduce_sum(tf.cast(forward(x), "float32") ** 2)
         return tape.gradient(loss, [x, w])
 
-    return tf.function(step, jit_compile=jit), (x,)
+    return tf.function(step, jit_compile=impl != "native"), (x,)
 
 
 def _matmul(dtype: str) -> tuple[Callable, tuple]:
@@ -102,10 +116,16 @@ def _matmul(dtype: str) -> tuple[Callable, tuple]:
     return tf.function(lambda a: tf.matmul(a, a)), (a,)
 
 
+def _first_call_s(fn: Callable, args: tuple) -> float:
+    """Seconds of the first call (tracing, compiling and one run), the result fetched."""
+    start = time.perf_counter()
+    _fetch(fn(*args))
+    return time.perf_counter() - start
+
+
 def _time_ms(fn: Callable, args: tuple, budget_s: float) -> float:
-    """Milliseconds per call: calls for about `budget_s`, the result fetched each time."""
-    result = fn(*args)
-    _fetch(result)
+    """Milliseconds per call of a function called before: calls for about `budget_s`, the
+    result fetched each time."""
     start = time.perf_counter()
     calls = 0
     while True:
@@ -133,33 +153,42 @@ def measure(facts: MachineFacts, *, repeats: int = 3, budget_s: float = 0.05) ->
         budget_s: seconds per timed repeat.
 
     Returns:
-        `{"step_ms": {kind: {dtype: {"native": ms, "xla": ms}}}, "matmul_gflops":
-        {dtype: GFLOP/s}, "seconds": probe time}`; a combination that fails
-        to run (a dtype a device lacks) is left out.
+        `{"step_ms": {kind: {dtype: {"native": ms, "xla": ms, ...}}}, "matmul_gflops":
+        {dtype: GFLOP/s}, "xla_compile_s": {kind: seconds (float32)},
+        "probe_batch", "probe_macs", "seconds": probe time}`; a combination
+        that fails to run (a dtype a device lacks) is left out.
     """
     start = time.perf_counter()
     step_ms: dict[str, dict[str, dict[str, float]]] = {}
     matmul: dict[str, float] = {}
+    compile_s: dict[str, float] = {}
     for dtype in probe_dtypes(facts):
         try:
             fn, args = _matmul(dtype)
+            _first_call_s(fn, args)
             ms = min(_time_ms(fn, args, budget_s) for _ in range(repeats))
             matmul[dtype] = round(2 * 1024**3 / (ms / 1000) / 1e9, 1)
         except Exception:  # noqa: BLE001 - a dtype this device cannot multiply is left out
             continue
         for kind in KINDS:
             try:
-                steps = {impl: _step(kind, dtype, impl == "xla") for impl in IMPLEMENTATIONS}
-                best = {impl: float("inf") for impl in IMPLEMENTATIONS}
+                impls = IMPLEMENTATIONS + EXTRA_IMPLEMENTATIONS.get(kind, ())
+                steps = {impl: _step(kind, dtype, impl) for impl in impls}
+                first = {impl: _first_call_s(fn, args) for impl, (fn, args) in steps.items()}
+                best = {impl: float("inf") for impl in impls}
                 for _ in range(repeats):
                     for impl, (fn, args) in steps.items():
                         best[impl] = min(best[impl], _time_ms(fn, args, budget_s))
             except Exception:  # noqa: BLE001 - e.g. no XLA kernel for this dtype here
                 continue
             step_ms.setdefault(kind, {})[dtype] = {k: round(v, 3) for k, v in best.items()}
+            if dtype == "float32":
+                compile_s[kind] = round(max(0.0, first["xla"] - best["xla"] / 1000), 3)
     return {
         "step_ms": step_ms,
         "matmul_gflops": matmul,
+        "xla_compile_s": compile_s,
+        "probe_batch": PROBE_BATCH,
         "probe_macs": PROBE_MACS,
         "seconds": round(time.perf_counter() - start, 1),
     }
@@ -242,8 +271,10 @@ def _read(path: str) -> dict | None:
 
 
 __all__ = [
+    "EXTRA_IMPLEMENTATIONS",
     "IMPLEMENTATIONS",
     "KINDS",
+    "PROBE_BATCH",
     "PROBE_MACS",
     "cache_dir",
     "load_or_probe",

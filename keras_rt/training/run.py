@@ -142,14 +142,15 @@ def resolve_verbose(verbose: Any) -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def plan_run(config: TrainConfig, model) -> tuple[dict, Any]:
+def plan_run(config: TrainConfig, model, train_examples: int | None = None) -> tuple[dict, Any]:
     """`(probe, plan)`: this machine's measurements and the precision/XLA plan for `model`.
 
     The probe is measured once per machine kind and cached
     (`keras_rt.performance.probe.load_or_probe`); the plan weighs it by the
-    model's multiply-adds per op kind (`keras_rt.performance.plan`).
+    model's multiply-adds per op kind, and XLA's compile time by the run's
+    length, `config.epochs` x `train_examples` (`keras_rt.performance.plan`).
     """
-    from keras_rt.performance import load_or_probe, macs_by_kind, plan_training
+    from keras_rt.performance import load_or_probe, macs_by_kind, plan_training, weighted_layers
 
     probe = load_or_probe()
     plan = plan_training(
@@ -157,6 +158,8 @@ def plan_run(config: TrainConfig, model) -> tuple[dict, Any]:
         probe,
         mixed_precision=config.mixed_precision,
         jit_compile=config.jit_compile,
+        examples=None if train_examples is None else config.epochs * train_examples,
+        layers=weighted_layers(model),
     )
     return probe, plan
 
@@ -230,7 +233,7 @@ def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         entry, splits, model, model_config = prepare(config)
-        probe, plan = plan_run(config, model)
+        probe, plan = plan_run(config, model, splits.num_examples["train"])
         if config.mixed_precision == "auto" and plan.mixed_precision != "off":
             set_mixed_precision(plan.mixed_precision)
             keras.utils.set_random_seed(config.seed)

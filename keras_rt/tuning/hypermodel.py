@@ -45,6 +45,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
         mixed_precision: "auto", "off", "mixed_float16" or "mixed_bfloat16",
             as `TrainConfig.mixed_precision`.
         jit_compile: "auto", "on" or "off", as `TrainConfig.jit_compile`.
+        run_examples: examples each trial trains on (epochs x training
+            examples): the plan weighs whole-step XLA's compile time by it
+            (None: steady-state speed only).
         train_factory: `None`, or a callable returning a fresh training
             `tf.data.Dataset`, used instead of the dataset given to `search`.
             A pipeline's shuffling and binarization continue from one `fit`
@@ -80,6 +83,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         seed: int | None = None,
         mixed_precision: str = "auto",
         jit_compile: str = "auto",
+        run_examples: int | None = None,
         train_factory: Callable[[], Any] | None = None,
         name: str | None = None,
         tunable: bool = True,
@@ -100,6 +104,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.seed = seed
         self.mixed_precision = mixed_precision
         self.jit_compile = jit_compile
+        self.run_examples = run_examples
         self.plan: Any = None  # the TrainingPlan of the last model built
         self.train_factory = train_factory
         self.trials_fitted = 0  # models fitted by this process (a worker's share)
@@ -126,7 +131,12 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
         from keras_rt.distribute import POLICIES
         from keras_rt.distribute.precision import dtype_policy
-        from keras_rt.performance import load_or_probe, macs_by_kind, plan_training
+        from keras_rt.performance import (
+            load_or_probe,
+            macs_by_kind,
+            plan_training,
+            weighted_layers,
+        )
         from keras_rt.training.run import resolve_jit_compile
 
         config = self.entry.config_for(self.dataset, overrides)
@@ -138,6 +148,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
             load_or_probe(),
             mixed_precision=self.mixed_precision,
             jit_compile=self.jit_compile,
+            examples=self.run_examples,
+            layers=weighted_layers(model),
         )
         with dtype_policy(POLICIES[self.plan.mixed_precision]):
             if self.plan.mixed_precision != first:

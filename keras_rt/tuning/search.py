@@ -208,6 +208,7 @@ def run_search(
         seed=config.seed,
         mixed_precision=config.mixed_precision,
         jit_compile=config.jit_compile,
+        run_examples=config.epochs * splits.num_examples["train"],
         train_factory=lambda: load().train,
     )
     plan = _check_builds(hypermodel, space)

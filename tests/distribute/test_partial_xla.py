@@ -46,16 +46,17 @@ def test_active_only_when_the_step_is_not_compiled():
     assert not partial_jit_active(_model(run_eagerly=True), "auto")
 
 
-def test_off_with_several_replicas(monkeypatch):
-    """Several replicas need a cross-replica merge inside the update: XLA cannot hold it."""
-    model = _model(jit_compile=False)
-
-    class TwoReplicas:
-        num_replicas_in_sync = 2
-
-    monkeypatch.setattr(tf.distribute, "get_strategy", lambda: TwoReplicas())
-    assert not partial_jit_active(model, "auto")
-    assert not partial_jit_active(model, True)
+def test_off_under_a_distribution_strategy():
+    """MirroredStrategy merges the update across replicas, even with one: XLA cannot hold it."""
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    assert strategy.num_replicas_in_sync == 1
+    with strategy.scope():
+        model = _model(jit_compile=False)
+        assert not partial_jit_active(model, "auto")
+        assert not partial_jit_active(model, True)
+        history = model.fit(_data(), batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert partial_jit_active(_model(jit_compile=False), "auto")  # the default strategy again
 
 
 def test_same_training_as_without_it():

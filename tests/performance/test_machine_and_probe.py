@@ -65,14 +65,17 @@ def test_probe_is_measured_once_per_machine_and_cached(fake_machine, monkeypatch
     assert [f for f in os.listdir(directory) if ".tmp" in f] == []
 
 
-@pytest.mark.parametrize("content", ["{truncated", '{"version": 1}', "[]", ""])
+@pytest.mark.parametrize("content", ["{truncated", '{"version": 1}', '{"version": 2}', "[]", ""])
 def test_an_unreadable_or_old_cache_entry_is_measured_again(fake_machine, content):
     facts, calls, directory = fake_machine
     directory.mkdir()
     (directory / f"machine-{facts.key()}.json").write_text(content)
     result = probe.load_or_probe(directory=str(directory), notify=None)
     assert len(calls) == 1 and result["version"] == probe.PROBE_VERSION
-    assert json.loads((directory / f"machine-{facts.key()}.json").read_text())["version"] == 2
+    assert (
+        json.loads((directory / f"machine-{facts.key()}.json").read_text())["version"]
+        == probe.PROBE_VERSION
+    )
 
 
 def test_an_unwritable_cache_still_gives_a_result(fake_machine, tmp_path):
@@ -100,6 +103,10 @@ def test_a_real_probe_measures_every_kind():
         assert result["step_ms"][kind]["float32"]["native"] > 0
         assert result["step_ms"][kind]["float32"]["xla"] > 0
     assert result["matmul_gflops"]["float32"] > 0
+    assert set(result["xla_compile_s"]) == set(probe.KINDS)
+    assert all(seconds > 0 for seconds in result["xla_compile_s"].values())
+    assert result["probe_batch"] == probe.PROBE_BATCH
+    assert result["step_ms"]["narrow_conv"]["float32"]["matmul_xla"] > 0
 
 
 def test_a_conv_model_on_a_new_machine_decides_at_compile_not_while_tracing(fake_machine):

@@ -4,7 +4,14 @@ import re
 
 import pytest
 
-from keras_rt.performance.plan import plan_training
+from keras_rt.performance.plan import (
+    XLA_COMPILE_PER_LAYER,
+    estimate_ms,
+    narrow_conv_implementation,
+    plan_training,
+    xla_compile_seconds,
+)
+from keras_rt.performance.probe import PROBE_MACS
 
 MLP = {"dense": 1_077_248}
 CONV = {"dense": 1_617_920, "conv": 959_616, "narrow_conv": 225_792, "transposed_conv": 5_419_008}
@@ -111,3 +118,78 @@ def test_missing_measurements_fall_back_to_float32_without_xla():
     plan = plan_training(CONV, probe(("avx2",), dense={"float32": (1.0, 1.0)}))
     assert (plan.mixed_precision, plan.jit_compile, plan.xla_narrow_convs) == ("off", False, False)
     assert plan.to_dict()["estimates_us"] == {}
+
+
+# The AVX2 machine at batch 128 (dense 6.4 ms native, 5.7 ms with XLA), with its XLA compile
+# times; mlp_vae on digits (64 inputs) does about 340k multiply-adds per example.
+AVX2_128 = probe(("avx2", "fma"), dense={"float32": (6.4, 5.7), "bfloat16": (7.3, 6.0)}) | {
+    "xla_compile_s": {"dense": 0.18, "conv": 0.3, "transposed_conv": 0.22, "narrow_conv": 0.28}
+}
+DIGITS_MLP = {"dense": 340_000}
+
+
+def test_xla_compile_time_scales_with_the_layers_and_needs_the_measurement():
+    per_layer = (0.18 + 0.3 + 0.22 + 0.28) / 4
+    assert xla_compile_seconds(AVX2_128, 8) == pytest.approx(XLA_COMPILE_PER_LAYER * per_layer * 8)
+    assert xla_compile_seconds(AVX2, 8) is None
+    assert xla_compile_seconds(AVX2_128 | {"xla_compile_s": {"dense": "x"}}, 8) is None
+
+
+def test_a_short_run_skips_whole_step_xla_that_it_cannot_pay_back():
+    # 200 epochs of 1297 examples: XLA would save about 2 s and cost about 8 s to compile.
+    short = plan_training(DIGITS_MLP, AVX2_128, examples=200 * 1297, layers=8)
+    assert short.jit_compile is False and short.examples == 259_400
+    assert short.xla_compile_s == pytest.approx(7.8, abs=0.05)
+    assert re.search(
+        r"save about 1\.\d s over this run's 259,400 examples, against about 7\.8 s",
+        short.reasons[-1],
+    )
+    # Fashion-MNIST's MLP (1.08M multiply-adds) for 50 epochs of 55,000 examples pays back.
+    long = plan_training(MLP, AVX2_128, examples=50 * 55_000, layers=8)
+    assert long.jit_compile is True and "whole-step XLA on" in long.reasons[-1]
+    # Without the run's length (a benchmark's steady state): the step estimate alone decides.
+    assert plan_training(DIGITS_MLP, AVX2_128).jit_compile is True
+    assert plan_training(DIGITS_MLP, AVX2_128).xla_compile_s is None
+
+
+def test_the_break_even_run_length_follows_the_measurements():
+    compile_s = xla_compile_seconds(AVX2_128, 8)
+    saved_ms = 1.05 * estimate_ms(MLP, AVX2_128, "float32", False, False) - estimate_ms(
+        MLP, AVX2_128, "float32", True, False
+    )
+    break_even = compile_s * 1000 / saved_ms
+    below = plan_training(MLP, AVX2_128, examples=int(break_even * 0.9), layers=8)
+    above = plan_training(MLP, AVX2_128, examples=int(break_even * 1.1), layers=8)
+    assert (below.jit_compile, above.jit_compile) == (False, True)
+    # A slower compiler (twice the compile times) moves the break-even point.
+    slow = AVX2_128 | {"xla_compile_s": {k: 2 * v for k, v in AVX2_128["xla_compile_s"].items()}}
+    assert plan_training(MLP, slow, examples=int(break_even * 1.1), layers=8).jit_compile is False
+
+
+def test_forced_xla_and_gpus_ignore_the_run_length():
+    forced = plan_training(DIGITS_MLP, AVX2_128, jit_compile="on", examples=100, layers=8)
+    assert forced.jit_compile is True
+    gpu = AVX2_128 | {"machine": {"cpu_flags": [], "gpus": ["H100"]}}
+    assert plan_training(DIGITS_MLP, gpu, examples=100, layers=8).jit_compile == "auto"
+
+
+@pytest.mark.parametrize(
+    ("narrow_ms", "expected"),
+    [
+        ((52.0, 26.0, 12.0), "matmul_xla"),
+        ((52.0, 26.0, 50.0), "xla"),
+        ((52.0, 48.0, 50.0), "native"),  # within MIN_GAIN of the kernels
+        ((52.0, 26.0, None), "xla"),  # a probe without the matrix-product timing
+    ],
+)
+def test_narrow_convolutions_take_the_fastest_measured_way(narrow_ms, expected):
+    native, xla, matmul = narrow_ms
+    timings = {"native": native, "xla": xla} | ({"matmul_xla": matmul} if matmul else {})
+    machine = {"machine": {"gpus": []}, "step_ms": {"narrow_conv": {"float32": timings}}}
+    assert narrow_conv_implementation(machine, "float32") == expected
+    plan = plan_training({"narrow_conv": 100_000}, machine, jit_compile="off")
+    assert plan.xla_narrow_convs is (expected != "native")
+    fastest = min(t for t in timings.values() if t) if expected != "native" else native
+    assert plan.estimates_us["float32"] == pytest.approx(
+        100_000 * fastest / PROBE_MACS["narrow_conv"] * 1000, rel=1e-3
+    )

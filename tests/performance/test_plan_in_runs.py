@@ -22,20 +22,22 @@ QUICK = dict(
 )
 
 
-def fake_probe(flags, dense_ms):
-    """A machine with `flags` whose Dense step takes `dense_ms[dtype] = (native, xla)` ms."""
+def fake_probe(flags, dense_ms, compile_s=None):
+    """A machine with `flags` whose Dense step takes `dense_ms[dtype] = (native, xla)` ms
+    (and XLA `compile_s` seconds to compile it, if given)."""
     return {
         "machine": {"cpu_flags": list(flags), "gpus": [], "description": "fake CPU", "cores": 2},
         "step_ms": {"dense": {d: {"native": t[0], "xla": t[1]} for d, t in dense_ms.items()}},
         "matmul_gflops": {"float32": 1.0},
         "cache": None,
-    }
+    } | ({"xla_compile_s": {"dense": compile_s}} if compile_s is not None else {})
 
 
 @pytest.fixture
 def machine(monkeypatch):
-    def use(flags, dense_ms):
-        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: fake_probe(flags, dense_ms))
+    def use(flags, dense_ms, compile_s=None):
+        probe = fake_probe(flags, dense_ms, compile_s)
+        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: probe)
 
     return use
 
@@ -58,3 +60,14 @@ def test_a_forced_choice_measured_slower_prints_one_warning(machine, tmp_path, c
     warnings = [line for line in capsys.readouterr().out.splitlines() if "Warning" in line]
     assert len(warnings) == 1
     assert warnings[0].startswith("Warning: --jit-compile off: estimated 0.50x the speed")
+
+
+def test_the_run_length_decides_whether_whole_step_xla_pays_for_its_compile(machine, tmp_path):
+    # XLA twice as fast per step, but the run is 2 epochs of a few dozen examples.
+    machine(("avx2",), {"float32": (4.0, 2.0)}, compile_s=0.2)
+    result = train(TrainConfig(output_dir=str(tmp_path / "run"), **QUICK | {"epochs": 2}))
+    assert result.metrics["training"]["jit_compile"] is False
+    plan = json.loads((tmp_path / "run" / "config.json").read_text())["performance"]["plan"]
+    assert plan["examples"] == 2 * 64  # epochs x the training split (max_examples per split)
+    assert plan["xla_compile_s"] > 0
+    assert "to compile" in plan["reasons"][-1]

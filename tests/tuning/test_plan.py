@@ -16,8 +16,9 @@ XLA_TWICE_AS_FAST = (("avx2",), {"float32": (4.0, 2.0), "bfloat16": (8.0, 8.0)})
 
 @pytest.fixture
 def machine(monkeypatch):
-    def use(flags, dense_ms):
-        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: fake_probe(flags, dense_ms))
+    def use(flags, dense_ms, compile_s=None):
+        probe = fake_probe(flags, dense_ms, compile_s)
+        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: probe)
 
     return use
 
@@ -35,6 +36,12 @@ def test_auto_trains_each_trial_in_the_plans_precision_and_compilation(machine):
     machine(*XLA_TWICE_AS_FAST)
     model = _hypermodel().build_from_values({"hidden_units": [16], "latent_dim": 2}, 1e-3)
     assert model.dtype_policy.name == "float32" and model.jit_compile is True
+
+    # The same machine, XLA's compile time measured: a trial of a few examples skips it.
+    machine(*XLA_TWICE_AS_FAST, compile_s=0.2)
+    hypermodel = _hypermodel(run_examples=300)
+    model = hypermodel.build_from_values({"hidden_units": [16], "latent_dim": 2}, 1e-3)
+    assert model.jit_compile is False and hypermodel.plan.examples == 300
 
 
 def test_forced_choices_are_kept(machine):
@@ -57,6 +64,7 @@ def test_the_search_records_the_plan_and_warns_of_a_slower_forced_choice(
     assert warnings[0].startswith("Warning: --jit-compile off: estimated 0.50x the speed")
     saved = json.load(open(f"{config.search_dir}/config.json"))
     assert saved["performance"]["plan"]["jit_compile"] is False
+    assert saved["performance"]["plan"]["examples"] == config.epochs * 64  # x the train split
     assert saved["performance"]["machine"]["description"] == "fake CPU"
     assert saved["tune_config"]["jit_compile"] == "off"
 
