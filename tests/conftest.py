@@ -80,3 +80,26 @@ def mixed_bfloat16():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+def fake_probe(flags, dense_ms, compile_s=None):
+    """A probe result of a machine with `flags` whose Dense step takes `dense_ms[dtype] =
+    (native, xla)` ms (and XLA `compile_s` seconds to compile it, if given)."""
+    return {
+        "machine": {"cpu_flags": list(flags), "gpus": [], "description": "fake CPU", "cores": 2},
+        "step_ms": {"dense": {d: {"native": t[0], "xla": t[1]} for d, t in dense_ms.items()}},
+        "matmul_gflops": {"float32": 1.0},
+        "cache": None,
+    } | ({"xla_compile_s": {"dense": compile_s}} if compile_s is not None else {})
+
+
+@pytest.fixture
+def faked_machine(monkeypatch):
+    """`faked_machine(flags, dense_ms, compile_s=None)`: `load_or_probe` returns `fake_probe(...)`."""
+    from keras_rt.performance import probe as probe_module
+
+    def use(flags, dense_ms, compile_s=None):
+        probe = fake_probe(flags, dense_ms, compile_s)
+        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: probe)
+
+    return use

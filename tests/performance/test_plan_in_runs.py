@@ -2,9 +2,6 @@
 
 import json
 
-import pytest
-
-from keras_rt.performance import probe as probe_module
 from keras_rt.training import TrainConfig, train
 
 QUICK = dict(
@@ -22,28 +19,8 @@ QUICK = dict(
 )
 
 
-def fake_probe(flags, dense_ms, compile_s=None):
-    """A machine with `flags` whose Dense step takes `dense_ms[dtype] = (native, xla)` ms
-    (and XLA `compile_s` seconds to compile it, if given)."""
-    return {
-        "machine": {"cpu_flags": list(flags), "gpus": [], "description": "fake CPU", "cores": 2},
-        "step_ms": {"dense": {d: {"native": t[0], "xla": t[1]} for d, t in dense_ms.items()}},
-        "matmul_gflops": {"float32": 1.0},
-        "cache": None,
-    } | ({"xla_compile_s": {"dense": compile_s}} if compile_s is not None else {})
-
-
-@pytest.fixture
-def machine(monkeypatch):
-    def use(flags, dense_ms, compile_s=None):
-        probe = fake_probe(flags, dense_ms, compile_s)
-        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: probe)
-
-    return use
-
-
-def test_a_cpu_with_amx_trains_in_bfloat16_without_whole_step_xla(machine, tmp_path):
-    machine(("amx_bf16", "amx_tile"), {"float32": (2.0, 1.9), "bfloat16": (0.8, 3.0)})
+def test_a_cpu_with_amx_trains_in_bfloat16_without_whole_step_xla(faked_machine, tmp_path):
+    faked_machine(("amx_bf16", "amx_tile"), {"float32": (2.0, 1.9), "bfloat16": (0.8, 3.0)})
     result = train(TrainConfig(output_dir=str(tmp_path / "run"), **QUICK))
     assert result.metrics["training"]["mixed_precision"] == "mixed_bfloat16"
     assert result.metrics["training"]["jit_compile"] is False
@@ -52,8 +29,8 @@ def test_a_cpu_with_amx_trains_in_bfloat16_without_whole_step_xla(machine, tmp_p
     assert config["train_config"]["mixed_precision"] == "auto"
 
 
-def test_a_forced_choice_measured_slower_prints_one_warning(machine, tmp_path, capsys):
-    machine(("avx2",), {"float32": (4.0, 2.0), "bfloat16": (8.0, 8.0)})
+def test_a_forced_choice_measured_slower_prints_one_warning(faked_machine, tmp_path, capsys):
+    faked_machine(("avx2",), {"float32": (4.0, 2.0), "bfloat16": (8.0, 8.0)})
     result = train(TrainConfig(output_dir=str(tmp_path / "run"), jit_compile="off", **QUICK))
     assert result.metrics["training"]["mixed_precision"] == "float32"
     assert result.metrics["training"]["jit_compile"] is False
@@ -62,9 +39,11 @@ def test_a_forced_choice_measured_slower_prints_one_warning(machine, tmp_path, c
     assert warnings[0].startswith("Warning: --jit-compile off: estimated 0.50x the speed")
 
 
-def test_the_run_length_decides_whether_whole_step_xla_pays_for_its_compile(machine, tmp_path):
+def test_the_run_length_decides_whether_whole_step_xla_pays_for_its_compile(
+    faked_machine, tmp_path
+):
     # XLA twice as fast per step, but the run is 2 epochs of a few dozen examples.
-    machine(("avx2",), {"float32": (4.0, 2.0)}, compile_s=0.2)
+    faked_machine(("avx2",), {"float32": (4.0, 2.0)}, compile_s=0.2)
     result = train(TrainConfig(output_dir=str(tmp_path / "run"), **QUICK | {"epochs": 2}))
     assert result.metrics["training"]["jit_compile"] is False
     plan = json.loads((tmp_path / "run" / "config.json").read_text())["performance"]["plan"]

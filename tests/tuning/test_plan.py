@@ -3,49 +3,37 @@
 import json
 
 import keras
-import pytest
 
-from keras_rt.performance import probe as probe_module
 from keras_rt.tuning import TuneConfig, run_search
 from keras_rt.tuning.hypermodel import ZooHyperModel
-from tests.performance.test_plan_in_runs import fake_probe
 
 AMX = (("amx_bf16", "amx_tile"), {"float32": (2.0, 1.9), "bfloat16": (0.8, 3.0)})
 XLA_TWICE_AS_FAST = (("avx2",), {"float32": (4.0, 2.0), "bfloat16": (8.0, 8.0)})
-
-
-@pytest.fixture
-def machine(monkeypatch):
-    def use(flags, dense_ms, compile_s=None):
-        probe = fake_probe(flags, dense_ms, compile_s)
-        monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: probe)
-
-    return use
 
 
 def _hypermodel(**choices):
     return ZooHyperModel("mlp_vae", "digits", input_shape=(64,), latent_dims=[2], seed=0, **choices)
 
 
-def test_auto_trains_each_trial_in_the_plans_precision_and_compilation(machine):
-    machine(*AMX)
+def test_auto_trains_each_trial_in_the_plans_precision_and_compilation(faked_machine):
+    faked_machine(*AMX)
     model = _hypermodel().build_from_values({"hidden_units": [16], "latent_dim": 2}, 1e-3)
     assert model.dtype_policy.name == "mixed_bfloat16" and model.jit_compile is False
     assert keras.mixed_precision.global_policy().name == "float32"  # restored
 
-    machine(*XLA_TWICE_AS_FAST)
+    faked_machine(*XLA_TWICE_AS_FAST)
     model = _hypermodel().build_from_values({"hidden_units": [16], "latent_dim": 2}, 1e-3)
     assert model.dtype_policy.name == "float32" and model.jit_compile is True
 
     # The same machine, XLA's compile time measured: a trial of a few examples skips it.
-    machine(*XLA_TWICE_AS_FAST, compile_s=0.2)
+    faked_machine(*XLA_TWICE_AS_FAST, compile_s=0.2)
     hypermodel = _hypermodel(run_examples=300)
     model = hypermodel.build_from_values({"hidden_units": [16], "latent_dim": 2}, 1e-3)
     assert model.jit_compile is False and hypermodel.plan.examples == 300
 
 
-def test_forced_choices_are_kept(machine):
-    machine(*AMX)
+def test_forced_choices_are_kept(faked_machine):
+    faked_machine(*AMX)
     hypermodel = _hypermodel(mixed_precision="off", jit_compile="on")
     model = hypermodel.build_from_values({"hidden_units": [16], "latent_dim": 2}, 1e-3)
     assert model.dtype_policy.name == "float32" and model.jit_compile is True
@@ -53,9 +41,9 @@ def test_forced_choices_are_kept(machine):
 
 
 def test_the_search_records_the_plan_and_warns_of_a_slower_forced_choice(
-    machine, quick_config, capsys
+    faked_machine, quick_config, capsys
 ):
-    machine(*XLA_TWICE_AS_FAST)
+    faked_machine(*XLA_TWICE_AS_FAST)
     config = quick_config(latent_dims=[2], jit_compile="off")
     result = run_search(config)
     assert [t["latent_dim"] for t in result.results["trials"]] == [2]
