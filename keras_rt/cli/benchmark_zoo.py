@@ -14,7 +14,9 @@ peaks) and two tables, and optionally writes them as JSON:
   machine (the measured training plan); every timing in its own process,
   rounds interleaved, warm-up epoch excluded, speed-up = median of per-round
   ratios (goal >= 1.5x); roofline columns: achieved GFLOP/s of the training
-  step, the measured matmul peak in the same dtype, the percentage;
+  step, the measured matmul peak in the same dtype, the percentage, and
+  the model's kernel time as a percentage of the step's (its matrix
+  products and convolutions run alone, `keras_rt.performance.kernel_time`);
 - quality: test negative ELBO (all 10,000 test images) and negative
   IWAE-k bound (a prefix of the test set) of the reference and the fastest
   zoo variant after the same number of epochs (goal: no worse).
@@ -47,6 +49,7 @@ QUICK = {
     "repeats": 1,
     "variants": "zoo_default",
     "skip_quality": True,
+    "kernel_time": False,
 }
 
 
@@ -142,6 +145,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, default=0, help="seed of data, initialization, noise (default 0)"
     )
     parser.add_argument(
+        "--kernel-time",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure each model's kernel time (its matrix products and convolutions run "
+        "alone, each layer at its fastest; about 10-20 s per model) and report it as a "
+        "percentage of each step's time (default on; off with --quick)",
+    )
+    parser.add_argument(
         "--skip-throughput", action="store_true", help="only the quality comparison"
     )
     parser.add_argument(
@@ -173,6 +184,7 @@ def apply_defaults(args: argparse.Namespace) -> argparse.Namespace:
         "train_examples": {"mlp_vae": 51200, "conv_vae": 25600} if gpu else None,
         "repeats": 2 if gpu else 3,
         "skip_quality": False,
+        "kernel_time": True,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -235,13 +247,15 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             device=args.device,
             peak_gflops=probe["matmul_gflops"],
+            kernel_time=args.kernel_time,
             progress=print,
         )
         result["throughput"] = throughput
         result["throughput_seconds"] = round(time.perf_counter() - start, 1)
         print(
             "\nTraining throughput (median examples/s of fit; speed-up: median of per-round "
-            "ratios; GFLOP/s of the training step vs the measured matmul peak)"
+            "ratios; GFLOP/s of the training step vs the measured matmul peak; % kernels: the "
+            "model's kernel time over the step's)"
         )
         print(zoo_throughput.format_throughput_table(throughput))
         print()

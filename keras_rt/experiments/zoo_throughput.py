@@ -14,7 +14,11 @@ The roofline columns: achieved GFLOP/s = examples/s x the training step's
 FLOPs per example (`keras_rt.performance.flops`: 6 per forward multiply-add of
 the matrix products and convolutions), next to the machine's measured peak
 of a 1024^3 matrix product in the variant's compute dtype
-(`keras_rt.performance.probe`).
+(`keras_rt.performance.probe`). Small shapes never reach that peak, so with
+`kernel_time=True` each model's kernel time is measured too, in a process
+of its own (`keras_rt.performance.kernel_time`: the step's matrix products
+and convolutions run alone, each layer the fastest way this machine ran it,
+summed), and each row gets it as a percentage of the row's step time.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def run_worker(arguments: dict, device: str = "cpu") -> dict:
     if process.returncode != 0 or not lines:
         tail = "\n".join((process.stdout + process.stderr).strip().splitlines()[-5:])
         raise RuntimeError(
-            f"Timing {arguments['variant']} of {arguments['model']} failed "
+            f"Timing {arguments.get('variant', 'the kernel time')} of {arguments['model']} failed "
             f"(exit {process.returncode}):\n{tail}"
         )
     return json.loads(lines[-1])
@@ -78,6 +82,7 @@ def benchmark_throughput(
     learning_rate: float = 1e-3,
     device: str = "cpu",
     peak_gflops: dict[str, float] | None = None,
+    kernel_time: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict]:
     """Examples per second of `fit` for each model and variant, and the speed-up over the reference.
@@ -97,6 +102,8 @@ def benchmark_throughput(
         device: `"cpu"` (GPUs hidden from the workers) or `"gpu"`.
         peak_gflops: the machine's measured matmul peak per compute dtype
             (`probe["matmul_gflops"]`); None leaves the roofline columns empty.
+        kernel_time: also measure each model's kernel time in each compute
+            dtype timed (one more process per model and dtype).
         progress: called with one line per finished timing (None: quiet).
 
     Returns:
@@ -105,7 +112,8 @@ def benchmark_throughput(
         (median), "examples_per_second_all", "speedup" (median of per-round
         ratios), "speedup_all", "warmup_seconds", "flops_per_example",
         "gflops" (achieved, at the median examples/s), "peak_gflops",
-        "percent_of_peak"}`.
+        "percent_of_peak", "kernel_ms" (per step, None unless measured),
+        "percent_kernels", "kernel_layers" (each layer's timings)}`.
 
     Example:
 
@@ -150,17 +158,60 @@ def benchmark_throughput(
                     )
             for variant in chosen:
                 ratios[variant.name].append(rate[variant.name] / rate["reference"])
+        kernels: dict[str, dict] = {}
+        if kernel_time:
+            for dtype in sorted({_compute_dtype(results[v.name][0]["policy"]) for v in chosen}):
+                task = {"task": "kernel_time", "dtype": dtype}
+                keys = ("model", "dataset", "batch_size", "seed")
+                try:
+                    timed = run_worker({**task, **{k: arguments[k] for k in keys}}, device)
+                except RuntimeError as error:  # an extra column: the timings above stand
+                    message = f"  {model} kernel time ({dtype}) not measured: {error}"
+                else:
+                    kernels[dtype] = timed
+                    message = (
+                        f"  {model} kernel time ({dtype}): {timed['ms_per_step']:.1f} ms per step "
+                        f"of {batch_size} ({timed['examples_per_second']:.0f} examples/s)"
+                    )
+                if progress:
+                    progress(message)
         for variant in chosen:
-            rows.append(_row(model, variant.name, results[variant.name], ratios, peak_gflops))
+            rows.append(
+                _row(
+                    model,
+                    variant.name,
+                    results[variant.name],
+                    ratios,
+                    peak_gflops,
+                    kernels,
+                    batch_size,
+                )
+            )
     return rows
 
 
-def _row(model: str, name: str, results: list[dict], ratios, peak_gflops) -> dict:
+def _compute_dtype(policy: str) -> str:
+    return COMPUTE_DTYPES.get(policy, policy)
+
+
+def _row(
+    model: str,
+    name: str,
+    results: list[dict],
+    ratios,
+    peak_gflops,
+    kernels: dict[str, dict],
+    batch_size: int,
+) -> dict:
     first = results[0]
     rates = [r["examples_per_epoch"] / s for r in results for s in r["seconds"]]
     median = statistics.median(rates)
     gflops = median * first["flops_per_example"] / 1e9
-    peak = (peak_gflops or {}).get(COMPUTE_DTYPES.get(first["policy"], first["policy"]))
+    dtype = _compute_dtype(first["policy"])
+    peak = (peak_gflops or {}).get(dtype)
+    timed = kernels.get(dtype)
+    kernel_ms = timed["ms_per_step"] if timed else None
+    step_ms = 1000 * batch_size / median
     return {
         "model": model,
         "variant": name,
@@ -177,6 +228,9 @@ def _row(model: str, name: str, results: list[dict], ratios, peak_gflops) -> dic
         "gflops": round(gflops, 1),
         "peak_gflops": peak,
         "percent_of_peak": round(100 * gflops / peak, 1) if peak else None,
+        "kernel_ms": kernel_ms,
+        "percent_kernels": round(100 * kernel_ms / step_ms, 1) if kernel_ms else None,
+        "kernel_layers": timed["layers"] if timed else None,
     }
 
 
@@ -205,10 +259,12 @@ def format_throughput_table(rows: list[dict]) -> str:
     """A text table of `benchmark_throughput` rows (with the roofline columns)."""
     lines = [
         f"{'model':<10}{'variant':<36}{'examples/s':>11}{'vs reference':>14}"
-        f"{'GFLOP/s':>9}{'peak':>7}{'% peak':>8}"
+        f"{'GFLOP/s':>9}{'peak':>7}{'% peak':>8}{'% kernels':>9}"
     ]
     for r in rows:
         peak = f"{r['peak_gflops']:>7.0f}{r['percent_of_peak']:>7.0f}%" if r["peak_gflops"] else ""
+        if r.get("percent_kernels"):
+            peak = f"{peak or ' ' * 15}{r['percent_kernels']:>8.0f}%"
         lines.append(
             f"{r['model']:<10}{r['label']:<36}{r['examples_per_second']:>11.0f}"
             f"{r['speedup']:>13.2f}x{r['gflops']:>9.1f}{peak}"

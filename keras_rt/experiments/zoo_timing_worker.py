@@ -9,6 +9,9 @@ models alive in one process every model ran up to 8% slower, unevenly):
 The last line of its output is a JSON object: `seconds` (each timed epoch),
 `warmup_seconds`, `examples_per_epoch`, `flops_per_example` (training step,
 `keras_rt.performance.flops`), the concrete `policy`, `jit_compile` and `label`.
+
+With `"task": "kernel_time"` in the arguments it measures the model's
+kernel time instead (`measure_kernel_time`), also in a process of its own.
 """
 
 from __future__ import annotations
@@ -63,10 +66,41 @@ def time_variant(
     }
 
 
+def measure_kernel_time(
+    *,
+    model: str,
+    dataset: str,
+    batch_size: int,
+    dtype: str = "float32",
+    seed: int = 0,
+    budget_s: float = 0.2,
+) -> dict:
+    """`keras_rt.performance.kernel_time.kernel_time` of `model`'s preset for `dataset`.
+
+    Example:
+
+    >>> timed = measure_kernel_time(  # doctest: +SKIP
+    ...     model="mlp_vae", dataset="fashion_mnist", batch_size=128
+    ... )
+    >>> timed["ms_per_step"]  # doctest: +SKIP
+    13.2
+    """
+    from keras_rt.experiments.zoo_harness import build_zoo_model, load_splits
+    from keras_rt.performance.kernel_time import kernel_time
+
+    input_shape = load_splits(model, dataset, batch_size, seed, batch_size).input_shape
+    net = build_zoo_model(model, dataset, input_shape, seed=seed)
+    return kernel_time(net, input_shape, batch_size, dtype=dtype, budget_s=budget_s)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs `time_variant` on the JSON keyword arguments in `argv[0]`; prints the result as JSON."""
+    """Runs `time_variant` (or, for `"task": "kernel_time"`, `measure_kernel_time`) on the
+    JSON keyword arguments in `argv[0]`; prints the result as JSON."""
     args = json.loads((list(argv) if argv is not None else sys.argv[1:])[0])
-    print(json.dumps(time_variant(**args)))
+    task = args.pop("task", "time")
+    print(
+        json.dumps(measure_kernel_time(**args) if task == "kernel_time" else time_variant(**args))
+    )
     return 0
 
 

@@ -4,6 +4,8 @@
 - `keras_rt.performance.probe`: a few seconds of measurements, cached per machine kind.
 - `keras_rt.performance.flops`: a model's multiply-adds per op kind.
 - `keras_rt.performance.plan`: precision and XLA choices from the two.
+- `keras_rt.performance.kernel_time`: a model's matrix products and convolutions
+  run alone, each at its fastest: what the rest of its training step costs on top.
 
 Names are imported on first use (`keras_rt.lazy`): the machine facts need no TensorFlow.
 """
@@ -19,6 +21,7 @@ _EXPORTS = {
     "macs_by_kind": "flops",
     "training_flops_per_example": "flops",
     "weighted_layers": "flops",
+    "kernel_time": "kernel_time",
     "TrainingPlan": "plan",
     "narrow_conv_implementation": "plan",
     "narrow_convs_prefer_xla": "plan",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 
 import keras
 
@@ -62,7 +63,16 @@ def layer_macs(layer: keras.layers.Layer) -> int:
     return positions * taps * layer.filters
 
 
-def _leaf_layers(model: keras.layers.Layer):
+def leaf_layers(model: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
+    """The layers of `model` that hold no layers (nested models opened up; input layers too).
+
+    Example:
+
+    >>> inner = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    >>> outer = keras.Sequential([keras.Input((2,)), inner, keras.layers.Dense(1)])
+    >>> [type(layer).__name__ for layer in leaf_layers(outer)]
+    ['InputLayer', 'Dense', 'InputLayer', 'Dense']
+    """
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if not getattr(layer, "_layers", None) and not isinstance(layer, keras.Model):
             yield layer
@@ -79,7 +89,7 @@ def macs_by_kind(model: keras.Model) -> dict[str, int]:
     {'dense': 406528}
     """
     totals: Counter = Counter()
-    for layer in _leaf_layers(model):
+    for layer in leaf_layers(model):
         macs = layer_macs(layer)
         if macs:
             totals[op_kind(layer)] += macs
@@ -96,7 +106,7 @@ def weighted_layers(model: keras.Model) -> int:
     >>> weighted_layers(keras.Model(inputs, keras.layers.Dense(10)(keras.layers.ReLU()(inputs))))
     1
     """
-    return sum(1 for layer in _leaf_layers(model) if layer.weights)
+    return sum(1 for layer in leaf_layers(model) if layer.weights)
 
 
 def training_flops_per_example(model: keras.Model) -> int:
@@ -107,6 +117,7 @@ def training_flops_per_example(model: keras.Model) -> int:
 __all__ = [
     "NARROW_FILTERS",
     "layer_macs",
+    "leaf_layers",
     "macs_by_kind",
     "op_kind",
     "training_flops_per_example",

@@ -31,6 +31,9 @@ THROUGHPUT_KEYS = {
     "gflops",
     "peak_gflops",
     "percent_of_peak",
+    "kernel_ms",
+    "percent_kernels",
+    "kernel_layers",
 }
 QUALITY_KEYS = {
     "model",
@@ -76,6 +79,75 @@ def test_quick_mode_times_each_variant_in_its_own_process(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Machine: " in out and "% peak" in out and "examples/s" in out
     assert zoo_throughput.fastest_zoo_variant(rows, "mlp_vae") == "zoo_default"
+
+
+def test_rows_give_the_kernel_time_as_a_percentage_of_the_step(monkeypatch):
+    """The kernel time is measured once per model and compute dtype, in a worker of its own."""
+    calls = []
+
+    def fake_worker(arguments, device="cpu"):
+        calls.append(arguments)
+        if arguments.get("task") == "kernel_time":
+            return {"ms_per_step": 8.0, "examples_per_second": 4000.0, "layers": [{"ms": 8.0}]}
+        rate = {"reference": 2000, "zoo_default": 3200}[arguments["variant"]]
+        return {
+            "seconds": [32 * 10 / rate],
+            "warmup_seconds": 1.0,
+            "examples_per_epoch": 320,
+            "flops_per_example": 1000,
+            "policy": "float32",
+            "jit_compile": False,
+            "label": arguments["variant"],
+        }
+
+    monkeypatch.setattr(zoo_throughput, "run_worker", fake_worker)
+    rows = zoo_throughput.benchmark_throughput(
+        models=("mlp_vae",), batch_size=32, repeats=2, kernel_time=True
+    )
+    bound_calls = [c for c in calls if c.get("task") == "kernel_time"]
+    assert bound_calls == [
+        {"task": "kernel_time", "dtype": "float32", "model": "mlp_vae"}
+        | {"dataset": "fashion_mnist", "batch_size": 32, "seed": 0}
+    ]
+    # A step of 32 examples: 16 ms at 2000 examples/s, 10 ms at 3200; the kernels take 8 ms.
+    assert [(r["kernel_ms"], r["percent_kernels"]) for r in rows] == [
+        (8.0, 50.0),
+        (8.0, 80.0),
+    ]
+    assert rows[1]["kernel_layers"] == [{"ms": 8.0}]
+    table = zoo_throughput.format_throughput_table(rows)
+    assert "% kernels" in table and table.splitlines()[2].rstrip().endswith("80%")
+    rows = zoo_throughput.benchmark_throughput(models=("mlp_vae",), batch_size=32, repeats=1)
+    assert {r["percent_kernels"] for r in rows} == {None}
+
+    def failing_kernel_time(arguments, device="cpu"):
+        if arguments.get("task") == "kernel_time":
+            raise RuntimeError("Timing the kernel time of mlp_vae failed (exit 1)")
+        return fake_worker(arguments, device)
+
+    monkeypatch.setattr(zoo_throughput, "run_worker", failing_kernel_time)
+    lines = []
+    rows = zoo_throughput.benchmark_throughput(
+        models=("mlp_vae",), batch_size=32, repeats=1, kernel_time=True, progress=lines.append
+    )
+    assert [r["examples_per_second"] for r in rows] == [2000, 3200]  # the timings stand
+    assert {r["percent_kernels"] for r in rows} == {None}
+    assert "kernel time (float32) not measured: Timing the kernel time" in lines[-1]
+
+
+def test_the_kernel_time_worker_measures_the_zoo_model(capsys):
+    from keras_rt.experiments import zoo_timing_worker
+
+    arguments = {"task": "kernel_time", "model": "mlp_vae", "dataset": "digits"}
+    assert (
+        zoo_timing_worker.main([json.dumps(arguments | {"batch_size": 8, "budget_s": 0.002})]) == 0
+    )
+    bound = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert bound["batch_size"] == 8 and bound["ms_per_step"] > 0
+    model = build_zoo_model("mlp_vae", "digits", (64,))
+    from keras_rt.performance.flops import layer_macs, leaf_layers
+
+    assert len(bound["layers"]) == sum(1 for layer in leaf_layers(model) if layer_macs(layer))
 
 
 def test_the_default_variant_is_the_training_plan():
