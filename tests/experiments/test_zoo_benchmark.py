@@ -104,8 +104,8 @@ def test_rows_give_the_kernel_time_as_a_percentage_of_the_step(monkeypatch):
     rows = zoo_throughput.benchmark_throughput(
         models=("mlp_vae",), batch_size=32, repeats=2, kernel_time=True
     )
-    bound_calls = [c for c in calls if c.get("task") == "kernel_time"]
-    assert bound_calls == [
+    kernel_calls = [c for c in calls if c.get("task") == "kernel_time"]
+    assert kernel_calls == [
         {"task": "kernel_time", "dtype": "float32", "model": "mlp_vae"}
         | {"dataset": "fashion_mnist", "batch_size": 32, "seed": 0}
     ]
@@ -142,12 +142,12 @@ def test_the_kernel_time_worker_measures_the_zoo_model(capsys):
     assert (
         zoo_timing_worker.main([json.dumps(arguments | {"batch_size": 8, "budget_s": 0.002})]) == 0
     )
-    bound = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert bound["batch_size"] == 8 and bound["ms_per_step"] > 0
+    timed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert timed["batch_size"] == 8 and timed["ms_per_step"] > 0
     model = build_zoo_model("mlp_vae", "digits", (64,))
     from keras_rt.performance.flops import layer_macs, leaf_layers
 
-    assert len(bound["layers"]) == sum(1 for layer in leaf_layers(model) if layer_macs(layer))
+    assert len(timed["layers"]) == sum(1 for layer in leaf_layers(model) if layer_macs(layer))
 
 
 def test_the_default_variant_is_the_training_plan():

@@ -18,8 +18,8 @@ def small_conv_model():
 
 
 def test_every_weighted_layer_is_timed_and_the_fastest_way_kept():
-    bound = kernel_time(small_conv_model(), (8, 8, 1), 4, budget_s=0.005, repeats=1)
-    layers = {layer["name"]: layer for layer in bound["layers"]}
+    timed = kernel_time(small_conv_model(), (8, 8, 1), 4, budget_s=0.005, repeats=1)
+    layers = {layer["name"]: layer for layer in timed["layers"]}
     assert sorted(layers) == ["code", "down", "out", "up"]
     assert [layers[n]["kind"] for n in ("down", "up", "out", "code")] == [
         "conv",
@@ -42,9 +42,9 @@ def test_every_weighted_layer_is_timed_and_the_fastest_way_kept():
         times = layer["ms_by_implementation"]
         assert {"native", "xla"} <= set(times) and all(ms > 0 for ms in times.values())
         assert layer["ms"] == min(times.values()) == times[layer["implementation"]]
-    assert bound["ms_per_step"] == pytest.approx(sum(layer["ms"] for layer in layers.values()))
-    assert bound["examples_per_second"] == pytest.approx(4000 / bound["ms_per_step"], rel=1e-3)
-    assert (bound["batch_size"], bound["dtype"]) == (4, "float32")
+    assert timed["ms_per_step"] == pytest.approx(sum(layer["ms"] for layer in layers.values()))
+    assert timed["examples_per_second"] == pytest.approx(4000 / timed["ms_per_step"], rel=1e-3)
+    assert (timed["batch_size"], timed["dtype"]) == (4, "float32")
 
 
 def test_every_implementation_computes_the_same_gradients():
