@@ -13,7 +13,7 @@ split, so that a round stays short.
 The roofline columns: achieved GFLOP/s = examples/s x the training step's
 FLOPs per example (`keras_rt.performance.flops`: 6 per forward multiply-add of
 the matrix products and convolutions), next to the machine's measured peak
-of a 1024^3 matrix product in the variant's compute dtype
+of a 1024^3 or 2048^3 matrix product (the faster) in the variant's compute dtype
 (`keras_rt.performance.probe`). Small shapes never reach that peak, so with
 `kernel_time=True` each model's kernel time is measured too, in a process
 of its own (`keras_rt.performance.kernel_time`: the step's matrix products

@@ -1,7 +1,8 @@
 """A training step's kernel time: its matrix products and convolutions run alone, each at its fastest.
 
 The roofline column of `benchmarks/zoo.py` compares a step's achieved
-GFLOP/s with the machine's peak for a 1024^3 matrix product. Small shapes
+GFLOP/s with the machine's measured matrix-multiply peak (the faster of a
+1024^3 and a 2048^3 product, `keras_rt.performance.probe`). Small shapes
 never reach that peak (on an AVX2 AMD EPYC a 128 x 784 x 512 product ran at
 about 63% of it), so that percentage says little about the room left. This
 module measures the step's own kernels: every layer's matrix product or

@@ -16,10 +16,13 @@ saves, since TensorFlow's per-op overhead is then a larger share):
 each with TensorFlow's own kernels (`native`) and XLA-compiled (`xla`) —
 the narrow convolution also as one matrix product and shifted sums under
 XLA (`matmul_xla`, `keras_rt.ops.conv_matmul`), partial XLA's other way — in
-float32 and bfloat16 (and float16 on GPUs), plus the peak of a 1024^3 matrix
-product per dtype (the roofline of `benchmarks/zoo.py`). Native and XLA
-timings are interleaved and the fastest of three repeats is kept. The first
-call of each float32 XLA step, less a steady call, is its compile time
+float32 and bfloat16 (and float16 on GPUs), plus the matrix-multiply peak
+per dtype (the roofline of `benchmarks/zoo.py`): the faster of a 1024^3 and a
+2048^3 product (`PEAK_SIZES`; on an AMD EPYC with 512-bit FMA units a 1024^3
+float32 product ran at 200-400 GFLOP/s from one timing to the next, 2048^3
+steadily at 450). All of a kind's timings, every dtype and implementation,
+are interleaved and the fastest of three repeats is kept. The first call of
+each float32 XLA step, less a steady call, is its compile time
 (`xla_compile_s`): the plan weighs it against what whole-step XLA saves over
 a run's length. It takes 10-15 s on 2 CPU cores, once per machine kind
 (`MachineFacts.key`): the result is cached as JSON in `cache_dir()`
@@ -31,6 +34,7 @@ of an older probe version, is measured again.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -38,7 +42,9 @@ from typing import Any
 
 from keras_rt.performance.machine import MachineFacts, detect_machine
 
-PROBE_VERSION = 3  # 3: batch 128 (was 32), XLA compile times, narrow_conv's matmul_xla
+# 3: batch 128 (was 32), XLA compile times, narrow_conv's matmul_xla; 4: PEAK_SIZES, dtypes interleaved
+PROBE_VERSION = 4
+PEAK_SIZES = (1024, 2048)
 KINDS = ("dense", "conv", "transposed_conv", "narrow_conv")
 PROBE_BATCH = 128
 # Multiply-adds of one forward pass of each probe (the plan converts timings to time per MAC).
@@ -109,10 +115,10 @@ def _step(kind: str, dtype: str, impl: str) -> tuple[Callable, tuple]:
     return tf.function(step, jit_compile=impl != "native"), (x,)
 
 
-def _matmul(dtype: str) -> tuple[Callable, tuple]:
+def _matmul(dtype: str, size: int) -> tuple[Callable, tuple]:
     import tensorflow as tf
 
-    a = tf.cast(tf.random.stateless_normal((1024, 1024), (0, 1)), dtype)
+    a = tf.cast(tf.random.stateless_normal((size, size), (0, 1)), dtype)
     return tf.function(lambda a: tf.matmul(a, a)), (a,)
 
 
@@ -144,6 +150,14 @@ def _fetch(result: Any) -> None:
         break
 
 
+class _HideRetracingWarning(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning. The probe's step functions
+    are closures of one function, which TensorFlow counts as one: each is traced once, on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "tf.function retracing" not in record.getMessage()
+
+
 def measure(facts: MachineFacts, *, repeats: int = 3, budget_s: float = 0.05) -> dict[str, Any]:
     """Times every (kind, dtype, implementation) and the matmul peak per dtype (see the module).
 
@@ -158,32 +172,62 @@ def measure(facts: MachineFacts, *, repeats: int = 3, budget_s: float = 0.05) ->
         "probe_batch", "probe_macs", "seconds": probe time}`; a combination
         that fails to run (a dtype a device lacks) is left out.
     """
+    import tensorflow as tf
+
+    hide = _HideRetracingWarning()
+    tf.get_logger().addFilter(hide)
+    try:
+        return _measure(facts, repeats, budget_s)
+    finally:
+        tf.get_logger().removeFilter(hide)
+
+
+def _measure(facts: MachineFacts, repeats: int, budget_s: float) -> dict[str, Any]:
     start = time.perf_counter()
     step_ms: dict[str, dict[str, dict[str, float]]] = {}
     matmul: dict[str, float] = {}
     compile_s: dict[str, float] = {}
+    dtypes = []
     for dtype in probe_dtypes(facts):
         try:
-            fn, args = _matmul(dtype)
-            _first_call_s(fn, args)
-            ms = min(_time_ms(fn, args, budget_s) for _ in range(repeats))
-            matmul[dtype] = round(2 * 1024**3 / (ms / 1000) / 1e9, 1)
+            for size in PEAK_SIZES:
+                fn, args = _matmul(dtype, size)
+                _first_call_s(fn, args)
+                ms = min(_time_ms(fn, args, budget_s) for _ in range(repeats))
+                gflops = round(2 * size**3 / (ms / 1000) / 1e9, 1)
+                matmul[dtype] = max(matmul.get(dtype, 0.0), gflops)
         except Exception:  # noqa: BLE001 - a dtype this device cannot multiply is left out
             continue
-        for kind in KINDS:
+        dtypes.append(dtype)
+    for kind in KINDS:
+        # Every dtype and implementation of a kind is timed in the same repeats, so that a slow
+        # spell of a shared machine does not tilt the plan's dtype or XLA choice.
+        steps: dict[tuple[str, str], tuple[Callable, tuple]] = {}
+        first: dict[tuple[str, str], float] = {}
+        for dtype in dtypes:
+            impls = IMPLEMENTATIONS + EXTRA_IMPLEMENTATIONS.get(kind, ())
             try:
-                impls = IMPLEMENTATIONS + EXTRA_IMPLEMENTATIONS.get(kind, ())
-                steps = {impl: _step(kind, dtype, impl) for impl in impls}
-                first = {impl: _first_call_s(fn, args) for impl, (fn, args) in steps.items()}
-                best = {impl: float("inf") for impl in impls}
-                for _ in range(repeats):
-                    for impl, (fn, args) in steps.items():
-                        best[impl] = min(best[impl], _time_ms(fn, args, budget_s))
+                built = {(dtype, impl): _step(kind, dtype, impl) for impl in impls}
+                first |= {key: _first_call_s(fn, args) for key, (fn, args) in built.items()}
             except Exception:  # noqa: BLE001 - e.g. no XLA kernel for this dtype here
                 continue
-            step_ms.setdefault(kind, {})[dtype] = {k: round(v, 3) for k, v in best.items()}
-            if dtype == "float32":
-                compile_s[kind] = round(max(0.0, first["xla"] - best["xla"] / 1000), 3)
+            steps |= built
+        best = dict.fromkeys(steps, float("inf"))
+        failed: set[str] = set()
+        for _ in range(repeats):
+            for key, (fn, args) in steps.items():
+                if key[0] in failed:
+                    continue
+                try:
+                    best[key] = min(best[key], _time_ms(fn, args, budget_s))
+                except Exception:  # noqa: BLE001 - the dtype is left out, as above
+                    failed.add(key[0])
+        for (dtype, impl), ms in best.items():
+            if dtype not in failed:
+                step_ms.setdefault(kind, {}).setdefault(dtype, {})[impl] = round(ms, 3)
+        if ("float32", "xla") in first and "float32" not in failed:
+            xla_s = first[("float32", "xla")] - best[("float32", "xla")] / 1000
+            compile_s[kind] = round(max(0.0, xla_s), 3)
     return {
         "step_ms": step_ms,
         "matmul_gflops": matmul,

@@ -220,3 +220,24 @@ def test_gpu_device_without_a_gpu_fails_clearly(capsys):
     err = capsys.readouterr().err
     assert "--device gpu" in err and "no GPU" in err and "Traceback" not in err
     assert benchmark_zoo.main(["--models", "nope"]) == 2
+
+
+def test_missing_data_set_says_how_to_get_it(monkeypatch, tmp_path, capsys):
+    from keras_rt.datasets import clear_cache, fashion_mnist
+
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("the data set is checked before the machine is measured")
+
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", no_network)
+    monkeypatch.setenv(fashion_mnist.DIR_ENV_VAR, str(tmp_path / "not-installed"))
+    monkeypatch.setattr("keras_rt.performance.load_or_probe", no_probe)
+    clear_cache()
+    try:
+        assert benchmark_zoo.main(["--models", "mlp_vae", "--skip-quality"]) == 2
+    finally:
+        clear_cache()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "apt-get install dataset-fashion-mnist" in err

@@ -96,8 +96,10 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert probe.cache_dir() == str(tmp_path / "xdg" / "keras_rt")
 
 
-def test_a_real_probe_measures_every_kind():
+def test_a_real_probe_measures_every_kind(caplog, capfd):
     result = probe.measure(machine.detect_machine(), repeats=1, budget_s=0.0)
+    # Each step function is traced once, on purpose: TensorFlow's retracing warning is not shown.
+    assert "retracing" not in caplog.text + capfd.readouterr().err
     assert set(result["step_ms"]) == set(probe.KINDS)
     for kind in probe.KINDS:
         assert result["step_ms"][kind]["float32"]["native"] > 0
@@ -107,6 +109,51 @@ def test_a_real_probe_measures_every_kind():
     assert all(seconds > 0 for seconds in result["xla_compile_s"].values())
     assert result["probe_batch"] == probe.PROBE_BATCH
     assert result["step_ms"]["narrow_conv"]["float32"]["matmul_xla"] > 0
+
+
+def test_the_peak_is_the_fastest_matrix_product_size(monkeypatch):
+    """One size can run far below the CPU's peak (a 1024^3 float32 product ran at 200-400
+    GFLOP/s on an AMD EPYC whose 2048^3 ran at 450): the peak is the best over the sizes."""
+    gflops_by_size = {1024: 200.0, 2048: 450.0}
+
+    def fake_time_ms(fn, args, budget_s):
+        size = args[0].shape[0]
+        if size in gflops_by_size:  # a peak product: the ms that give the size's GFLOP/s
+            return 2 * size**3 / (gflops_by_size[size] * 1e9) * 1000
+        return 1.0
+
+    monkeypatch.setattr(probe, "_first_call_s", lambda fn, args: 0.0)
+    monkeypatch.setattr(probe, "_time_ms", fake_time_ms)
+    assert set(gflops_by_size) == set(probe.PEAK_SIZES)
+    result = probe.measure(machine.detect_machine(), repeats=1, budget_s=0.0)
+    assert result["matmul_gflops"]["float32"] == 450.0
+
+
+def test_a_kinds_dtypes_are_timed_in_the_same_repeats_and_a_failing_one_is_left_out(monkeypatch):
+    timed = []
+
+    def fake_step(kind, dtype, impl):
+        if kind == "conv" and dtype == "bfloat16" and impl == "xla":
+            raise RuntimeError("no XLA kernel for this dtype")
+        return (kind, dtype, impl), ()
+
+    def fake_time_ms(fn, args, budget_s):
+        timed.append(fn)
+        return 2.0 if fn[1] == "bfloat16" else 1.0
+
+    monkeypatch.setattr(probe, "_matmul", lambda dtype, size: (("matmul", dtype, size), ()))
+    monkeypatch.setattr(probe, "_step", fake_step)
+    monkeypatch.setattr(probe, "_first_call_s", lambda fn, args: 0.5)
+    monkeypatch.setattr(probe, "_time_ms", fake_time_ms)
+    result = probe.measure(machine.detect_machine(), repeats=2, budget_s=0.0)
+    assert result["step_ms"]["dense"] == {
+        "float32": {"native": 1.0, "xla": 1.0},
+        "bfloat16": {"native": 2.0, "xla": 2.0},
+    }
+    assert set(result["step_ms"]["conv"]) == {"float32"}
+    assert result["xla_compile_s"]["dense"] == 0.499  # the first call less a steady one
+    dense = [fn for fn in timed if fn[0] == "dense"]
+    assert [fn[1] for fn in dense] == ["float32", "float32", "bfloat16", "bfloat16"] * 2
 
 
 def test_a_conv_model_on_a_new_machine_decides_at_compile_not_while_tracing(fake_machine):
