@@ -24,7 +24,7 @@ steadily at 450). All of a kind's timings, every dtype and implementation,
 are interleaved and the fastest of three repeats is kept. The first call of
 each float32 XLA step, less a steady call, is its compile time
 (`xla_compile_s`): the plan weighs it against what whole-step XLA saves over
-a run's length. It takes 10-15 s on 2 CPU cores, once per machine kind
+a run's length. It takes 6-15 s on 2 CPU cores, once per machine kind
 (`MachineFacts.key`): the result is cached as JSON in `cache_dir()`
 (`KERAS_RT_CACHE_DIR`, else `$XDG_CACHE_HOME/keras_rt`, else
 `~/.cache/keras_rt`), written atomically; an unreadable cache entry, or one
