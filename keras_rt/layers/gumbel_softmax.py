@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_rt.api_export import keras_rt_export
 from keras_rt.layers.base_sampler import BaseSampler
+from keras_rt.ops.random_draws import random_uniform
 from keras_rt.ops.validation import check_bool, check_number
 
 
@@ -110,7 +111,7 @@ class GumbelSoftmaxSampling(BaseSampler):
     def gumbel_noise(self, shape):
         """Draws `Gumbel(0, 1)` noise of `shape` by inverse CDF, in float32 for accuracy."""
         tiny = 1e-20
-        uniform = keras.random.uniform(
+        uniform = random_uniform(
             shape, minval=tiny, maxval=1.0, dtype="float32", seed=self.seed_generator
         )
         return -ops.log(-ops.log(uniform))

@@ -22,6 +22,8 @@ _EXPORTS = {
     "sobol_direction_numbers": "noise",
     "sobol_normal": "noise",
     "standard_normal_noise": "noise",
+    "random_normal": "random_draws",
+    "random_uniform": "random_draws",
     "check_backend": "validation",
     "check_bool": "validation",
     "check_choice": "validation",

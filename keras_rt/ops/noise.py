@@ -54,6 +54,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_rt.ops.random_draws import ALGORITHM, random_normal
+
 NOISE_TYPES = ("normal", "antithetic", "qmc")
 """The valid `noise` settings of the Gaussian samplers."""
 
@@ -252,7 +254,7 @@ def _random_bits(shape: Sequence[Any], seed: Any) -> Any:
     """Uniform `_BITS`-bit non-negative int32 integers from a stateless seed."""
     if _is_tensorflow():
         full = tf.random.stateless_uniform(
-            shape, seed=seed, minval=None, maxval=None, dtype=tf.int32
+            shape, seed=seed, minval=None, maxval=None, dtype=tf.int32, alg=ALGORITHM
         )
     else:
         import jax
@@ -265,7 +267,7 @@ def _random_bits(shape: Sequence[Any], seed: Any) -> Any:
 def _uniform(shape: Sequence[Any], seed: Any) -> Any:
     """Float32 uniforms on `[0, 1)` from a stateless seed."""
     if _is_tensorflow():
-        return tf.random.stateless_uniform(shape, seed=seed)
+        return tf.random.stateless_uniform(shape, seed=seed, alg=ALGORITHM)
     import jax
 
     return jax.random.uniform(_as_jax_key(seed), tuple(shape), dtype="float32")
@@ -478,9 +480,7 @@ def antithetic_normal(
         axis = _check_axis(shape, axis)
         n = shape[axis]
         half = (n + 1) // 2
-        eps = keras.random.normal(
-            shape[:axis] + (half,) + shape[axis + 1 :], dtype=dtype, seed=seed
-        )
+        eps = random_normal(shape[:axis] + (half,) + shape[axis + 1 :], dtype=dtype, seed=seed)
         eps = keras.ops.concatenate([eps, -eps], axis=axis)
         if isinstance(n, int) and n == 2 * half:
             return eps
@@ -495,7 +495,7 @@ def _independent_normal(
     shape: Sequence[Any], seed: Any = None, *, axis: int = 0, dtype: str = "float32"
 ) -> Any:
     del axis  # independent draws have no point axis
-    return keras.random.normal(tuple(shape), dtype=dtype, seed=seed)
+    return random_normal(tuple(shape), dtype=dtype, seed=seed)
 
 
 NOISE_FUNCTIONS: dict[str, Callable[..., Any]] = {

@@ -14,6 +14,7 @@ from keras_rt.api_export import keras_rt_export
 from keras_rt.callbacks import GumbelTemperatureAnnealing
 from keras_rt.estimator_names import CATEGORICAL
 from keras_rt.layers import CategoricalKL, GumbelSoftmaxSampling
+from keras_rt.ops.random_draws import random_uniform
 from keras_rt.ops.validation import check_bool, check_int, check_number
 from keras_rt.zoo.gaussian_vae import check_estimator
 from keras_rt.zoo.losses import layer_losses, reject_sample_weight, scale_loss_for_replicas
@@ -48,7 +49,7 @@ class OneHotSampling(keras.layers.Layer):
         logits = ops.cast(ops.stop_gradient(logits), "float32")
         shape = list(ops.shape(logits))
         shape.insert(1, self.num_samples)
-        uniform = keras.random.uniform(shape, minval=1e-20, maxval=1.0, seed=self.seed_generator)
+        uniform = random_uniform(shape, minval=1e-20, maxval=1.0, seed=self.seed_generator)
         noisy = ops.expand_dims(logits, 1) - ops.log(-ops.log(uniform))
         return ops.one_hot(ops.argmax(noisy, axis=-1), logits.shape[-1], dtype="float32")
 
