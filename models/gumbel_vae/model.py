@@ -222,7 +222,9 @@ class GumbelVAE(MLPNetworks, VAE):
         log_px = ops.sum(
             ops.reshape(log_px, (ops.shape(log_px)[0], self.num_score_samples, -1)), -1
         )
-        log_q = ops.sum(z * ops.expand_dims(ops.log_softmax(logits, axis=-1), 1), axis=(-2, -1))
+        # In float32, as the losses are under a mixed-precision policy (the logits are then 16-bit).
+        log_q_each = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+        log_q = ops.sum(z * ops.expand_dims(log_q_each, 1), axis=(-2, -1))
         self.reconstruction_tracker.update_state(-ops.mean(log_px, axis=1))
         if self.estimator == "vimco":
             surrogate = -ops.mean(vimco_surrogate(log_px, log_q, self.latent_shape()))

@@ -20,16 +20,29 @@ def _data(entry, n=32):
     return x if entry.flat_input else x.reshape(n, 8, 8, 1)
 
 
-@pytest.mark.parametrize("name,estimator", PAIRS)
-def test_every_model_trains_with_every_estimator_it_accepts(name, estimator):
+def _train_one_batch(name, estimator):
     entry = get_zoo_entry(name)
     config = entry.config_for("digits", {**TINY[name], "estimator": estimator})
     model = entry.build(config, input_shape=(64,) if entry.flat_input else (8, 8, 1), seed=0)
     model.compile(run_eagerly=True)  # graph and XLA steps: test_zoo_beyond.py
     logs = model.train_on_batch(_data(entry), return_dict=True)
     assert np.isfinite(logs["loss"])
+    return model
+
+
+@pytest.mark.parametrize("name,estimator", PAIRS)
+def test_every_model_trains_with_every_estimator_it_accepts(name, estimator):
+    model = _train_one_batch(name, estimator)
     assert model.get_config()["estimator"] == estimator
     assert type(model).from_config(model.get_config()).get_config() == model.get_config()
+
+
+@pytest.mark.parametrize("name,estimator", PAIRS)
+def test_every_model_trains_with_every_estimator_under_mixed_bfloat16(
+    name, estimator, mixed_bfloat16
+):
+    """The plan chooses mixed_bfloat16 on CPUs with bfloat16 units: no estimator may mix dtypes."""
+    _train_one_batch(name, estimator)
 
 
 def test_the_vocabulary_is_the_models():
