@@ -11,6 +11,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from keras_rt.api_export import keras_rt_export
+from keras_rt.ops.random_draws import random_int32
 from keras_rt.ops.validation import (
     check_backend,
     check_int,
@@ -216,9 +217,7 @@ class DistributionSampling(keras.layers.Layer):
 
     def call(self, inputs):
         dist = self.distribution(inputs)
-        seed = keras.random.randint(
-            (2,), minval=0, maxval=2**31 - 1, dtype="int32", seed=self.seed_generator
-        )
+        seed = random_int32((2,), minval=0, maxval=2**31 - 1, seed=self.seed_generator)
         if self.num_samples is None:
             z = dist.sample(seed=seed)
         else:

@@ -22,6 +22,7 @@ _EXPORTS = {
     "sobol_direction_numbers": "noise",
     "sobol_normal": "noise",
     "standard_normal_noise": "noise",
+    "random_int32": "random_draws",
     "random_normal": "random_draws",
     "random_uniform": "random_draws",
     "check_backend": "validation",

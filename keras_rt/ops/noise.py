@@ -54,7 +54,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_rt.ops.random_draws import ALGORITHM, random_normal
+from keras_rt.ops.random_draws import ALGORITHM, random_int32, random_normal
 
 NOISE_TYPES = ("normal", "antithetic", "qmc")
 """The valid `noise` settings of the Gaussian samplers."""
@@ -246,7 +246,7 @@ def sobol_direction_numbers(dim: int) -> np.ndarray:
 
 def _stateless_seeds(seed: Any, count: int) -> list[Any]:
     """`count` stateless seeds drawn once from `seed` (a SeedGenerator, an int or None)."""
-    seeds = keras.random.randint((count, 2), 0, 2**31 - 1, dtype="int32", seed=seed)
+    seeds = random_int32((count, 2), minval=0, maxval=2**31 - 1, seed=seed)
     return [seeds[i] for i in range(count)]
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_rt.ops.random_draws import random_normal, random_uniform
+from keras_rt.ops.random_draws import random_int32, random_normal, random_uniform
 from tests.stats import mean_tolerance, std_tolerance
 
 N = 20_000
@@ -24,6 +24,15 @@ def test_outside_xla_the_numbers_are_keras_randoms(dtype):
         )
 
 
+def test_outside_xla_the_integers_are_keras_randints():
+    ours, theirs = keras.random.SeedGenerator(5), keras.random.SeedGenerator(5)
+    for _ in range(2):
+        np.testing.assert_array_equal(
+            random_int32((3, 2), minval=0, maxval=2**31 - 1, seed=ours),
+            keras.random.randint((3, 2), 0, 2**31 - 1, dtype="int32", seed=theirs),
+        )
+
+
 def test_inside_a_graph_the_numbers_are_keras_randoms():
     shape = tf.constant([2, 3])
     draw = tf.function(lambda: (random_normal(shape, seed=5), keras.random.normal(shape, seed=5)))
@@ -36,16 +45,19 @@ def test_under_xla_the_draws_have_their_law_and_are_fresh_each_call():
 
     @tf.function(jit_compile=True)
     def draw():
-        return random_normal((N,), seed=generator), random_uniform(
-            (N,), minval=-1.0, maxval=3.0, seed=generator
+        return (
+            random_normal((N,), seed=generator),
+            random_uniform((N,), minval=-1.0, maxval=3.0, seed=generator),
+            random_int32((N,), minval=-3, maxval=5, seed=generator),
         )
 
-    normal, uniform = (x.numpy() for x in draw())
+    normal, uniform, integers = (x.numpy() for x in draw())
     assert abs(normal.mean()) < mean_tolerance(1.0, N)
     assert abs(normal.std() - 1.0) < std_tolerance(1.0, N)
     assert uniform.min() >= -1.0 and uniform.max() < 3.0
     assert abs(uniform.mean() - 1.0) < mean_tolerance(4.0 / np.sqrt(12.0), N)
-    again, _ = draw()
+    assert integers.dtype == np.int32 and set(np.unique(integers)) == set(range(-3, 5))
+    again, _, _ = draw()
     assert not np.array_equal(normal, again.numpy())
 
 
