@@ -5,6 +5,9 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# `train` times a long run's step before it starts (`keras_rt.performance.step_timing`): the
+# suite's runs use the estimate alone (inherited by its subprocesses); tests of it turn it on.
+os.environ["KERAS_RT_STEP_TIMING"] = "off"
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

@@ -236,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
         "versions": package_versions(),
         "settings": {k: v for k, v in vars(args).items() if k != "json"},
     }
+    if "zoo_default" in variants and not args.skip_throughput:
+        result["plans"] = default_plans(models, args)
     throughput: list[dict] = []
     start = time.perf_counter()
     if not args.skip_throughput:
@@ -290,6 +292,24 @@ def run(args: argparse.Namespace) -> int:
             f.write("\n")
         print(f"JSON: {args.json}")
     return 0
+
+
+def default_plans(models: Sequence[str], args: argparse.Namespace) -> dict[str, dict]:
+    """Each model's training plan here (`zoo_default`), printed; made in this process, so that
+    timing a model's step (`keras_rt.performance.step_timing`, cached) happens before any
+    timed worker starts and says so here."""
+    from keras_rt.experiments.zoo_harness import default_plan, load_splits
+    from keras_rt.performance.step_timing import synthetic_batch
+
+    plans = {}
+    for model in models:
+        splits = load_splits(model, args.dataset, args.batch_size, args.seed, args.batch_size)
+        batch = synthetic_batch(splits.train.element_spec, args.batch_size)
+        plan = default_plan(model, args.dataset, splits.input_shape, batch, notify=print)
+        print(f"{model} default: {plan.mixed_precision}, {'; '.join(plan.reasons)}")
+        plans[model] = plan.to_dict()
+    print()
+    return plans
 
 
 def main(argv: Sequence[str] | None = None) -> int:

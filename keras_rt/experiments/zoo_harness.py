@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from keras_rt.distribute.precision import dtype_policy
 from keras_rt.experiments.reference_vae import ReferenceVAE
 from keras_rt.experiments.zoo_variants import Variant
+
+if TYPE_CHECKING:
+    from keras_rt.performance.plan import TrainingPlan
 
 # The constructor arguments the reference copies from the zoo model.
 REFERENCE_ARGUMENTS = ("latent_dim", "hidden_units", "filters")
@@ -52,19 +55,43 @@ def reference_architecture(model: str, dataset: str, input_shape) -> dict[str, A
     return {k: config[k] for k in REFERENCE_ARGUMENTS if k in config}
 
 
-def concrete_variant(variant: Variant, model: str, dataset: str, input_shape) -> Variant:
-    """`variant` with the training plan's policy and XLA where it says `"auto"` / None.
+def default_plan(model: str, dataset: str, input_shape, batch=None, *, notify=None) -> TrainingPlan:
+    """The training plan of `model` for `dataset` on this machine, as `keras-rt train` makes it.
 
-    The plan is `keras-rt train`'s (`keras_rt.performance.plan`, from this
-    machine's cached probe): the zoo's default path.
+    From this machine's cached probe (`keras_rt.performance.plan`); with a
+    `batch` (`keras_rt.performance.step_timing.synthetic_batch`), the close
+    options are settled by timing the model's step, as `train` does
+    (`keras_rt.performance.step_timing`; cached, shared with `train`).
     """
-    if variant.policy != "auto" and variant.jit_compile is not None:
-        return variant
-    from keras_rt.performance import load_or_probe, macs_by_kind, plan_training
+    from keras_rt.performance import load_or_probe, macs_by_kind
+    from keras_rt.performance.step_timing import StepTimingRequest, plan_with_step_timing
+    from keras_rt.zoo import get_zoo_entry
 
     with dtype_policy("float32"):
         macs = macs_by_kind(build_zoo_model(model, dataset, input_shape))
-    plan = plan_training(macs, load_or_probe(notify=None))
+    request = None
+    if batch is not None:
+        request = StepTimingRequest(
+            model=model,
+            model_config=get_zoo_entry(model).config_for(dataset),
+            input_shape=tuple(input_shape),
+            batch=batch,
+            steps_per_execution=_zoo_steps(),
+        )
+    return plan_with_step_timing(macs, load_or_probe(notify=None), request, notify=notify)
+
+
+def concrete_variant(
+    variant: Variant, model: str, dataset: str, input_shape, *, batch=None
+) -> Variant:
+    """`variant` with the training plan's policy and XLA where it says `"auto"` / None.
+
+    The plan is `keras-rt train`'s (`default_plan`, with `batch` to time
+    the step on): the zoo's default path.
+    """
+    if variant.policy != "auto" and variant.jit_compile is not None:
+        return variant
+    plan = default_plan(model, dataset, input_shape, batch)
     policy = variant.policy
     if policy == "auto":
         policy = "float32" if plan.mixed_precision == "off" else plan.mixed_precision

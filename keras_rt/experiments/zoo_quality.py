@@ -50,6 +50,7 @@ from keras_rt.experiments.zoo_variants import (
     per_model,
 )
 from keras_rt.ops.validation import check_choice, check_int
+from keras_rt.performance.step_timing import synthetic_batch
 
 
 def default_zoo_variant() -> str:
@@ -164,7 +165,8 @@ def benchmark_quality(
         splits = load_splits(model, dataset, batch_size, seed, max_examples)
         results = {}
         for variant in (VARIANTS["reference"], VARIANTS[name]):
-            variant = concrete_variant(variant, model, dataset, splits.input_shape)
+            batch = synthetic_batch(splits.train.element_spec, batch_size)
+            variant = concrete_variant(variant, model, dataset, splits.input_shape, batch=batch)
             net = build_model(
                 variant, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate
             )

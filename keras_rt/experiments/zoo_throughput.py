@@ -259,12 +259,13 @@ def format_throughput_table(rows: list[dict]) -> str:
     """A text table of `benchmark_throughput` rows (with the roofline columns)."""
     lines = [
         f"{'model':<10}{'variant':<36}{'examples/s':>11}{'vs reference':>14}"
-        f"{'GFLOP/s':>9}{'peak':>7}{'% peak':>8}{'% kernels':>9}"
+        f"{'GFLOP/s':>9}{'peak':>7}{'% peak':>8}"
+        + (f"{'% kernels':>10}" if any(r.get("percent_kernels") for r in rows) else "")
     ]
     for r in rows:
         peak = f"{r['peak_gflops']:>7.0f}{r['percent_of_peak']:>7.0f}%" if r["peak_gflops"] else ""
         if r.get("percent_kernels"):
-            peak = f"{peak or ' ' * 15}{r['percent_kernels']:>8.0f}%"
+            peak = f"{peak or ' ' * 15}{r['percent_kernels']:>9.0f}%"
         lines.append(
             f"{r['model']:<10}{r['label']:<36}{r['examples_per_second']:>11.0f}"
             f"{r['speedup']:>13.2f}x{r['gflops']:>9.1f}{peak}"

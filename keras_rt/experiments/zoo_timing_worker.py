@@ -43,9 +43,11 @@ def time_variant(
     )
     from keras_rt.experiments.zoo_variants import VARIANTS
     from keras_rt.performance import training_flops_per_example
+    from keras_rt.performance.step_timing import synthetic_batch
 
     splits = load_splits(model, dataset, batch_size, seed, train_examples)
-    chosen = concrete_variant(VARIANTS[variant], model, dataset, splits.input_shape)
+    batch = synthetic_batch(splits.train.element_spec, batch_size)
+    chosen = concrete_variant(VARIANTS[variant], model, dataset, splits.input_shape, batch=batch)
     net = build_model(
         chosen, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate
     )

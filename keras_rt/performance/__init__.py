@@ -4,6 +4,7 @@
 - `keras_rt.performance.probe`: a few seconds of measurements, cached per machine kind.
 - `keras_rt.performance.flops`: a model's multiply-adds per op kind.
 - `keras_rt.performance.plan`: precision and XLA choices from the two.
+- `keras_rt.performance.step_timing`: the close choices settled by timing the model's own step.
 - `keras_rt.performance.kernel_time`: a model's matrix products and convolutions
   run alone, each at its fastest: what the rest of its training step costs on top.
 
@@ -26,6 +27,7 @@ _EXPORTS = {
     "narrow_conv_implementation": "plan",
     "narrow_convs_prefer_xla": "plan",
     "plan_training": "plan",
+    "plan_with_step_timing": "step_timing",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)

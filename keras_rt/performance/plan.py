@@ -29,6 +29,16 @@ into an estimated step time for every choice, and the fastest wins:
   (as a matrix product, `keras_rt.ops.conv_matmul`) faster than
   TensorFlow's kernels here.
 
+On CPUs, before a long run, the choices that the kernel estimate puts close
+are settled by timing the model's own training step
+(`keras_rt.performance.step_timing`): the estimate counts only matrix
+products and convolutions, and where those are a small part of the step
+(an AMD EPYC with avx512_bf16: under a third of `mlp_vae`'s) it can rank the
+choices wrongly. With measured steps (`measured_us`) the same rules apply
+without the fusion allowance (the measurement includes what XLA fuses), and
+a 16-bit policy needs `MIN_MEASURED_GAIN` (1.15x): it still costs some
+accuracy, but the measurement's noise is small.
+
 A choice the user forces that the measurements say is slower gets a one-line
 warning with the estimated ratio.
 """
@@ -41,6 +51,7 @@ from collections.abc import Mapping
 from keras_rt.performance.probe import PROBE_MACS
 
 MIN_GAIN = 1.25
+MIN_MEASURED_GAIN = 1.15  # a 16-bit policy's gain in the model's measured step
 XLA_FUSION_ALLOWANCE = 1.05
 XLA_COMPILE_PER_LAYER = 4.0  # fit's extra XLA compile per weighted layer, in probe compiles
 SLOWER = 0.9  # forced choices estimated below this ratio get a warning
@@ -62,6 +73,10 @@ class TrainingPlan:
             compiling (None: not weighed, the run's length or the
             measurement unknown).
         examples: examples the run trains on (None: unknown).
+        measured_us: measured microseconds of the model's whole training
+            step per example, per option timed
+            (`keras_rt.performance.step_timing`); None: decided from the
+            estimates alone.
         reasons: one line per decision.
         warnings: one line per forced choice measured to be slower.
     """
@@ -72,11 +87,16 @@ class TrainingPlan:
     estimates_us: Mapping[str, float]
     xla_compile_s: float | None = None
     examples: int | None = None
+    measured_us: Mapping[str, float] | None = None
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self) | {"estimates_us": dict(self.estimates_us)}
+        measured = None if self.measured_us is None else dict(self.measured_us)
+        return dataclasses.asdict(self) | {
+            "estimates_us": dict(self.estimates_us),
+            "measured_us": measured,
+        }
 
 
 def _per_mac(probe: Mapping, kind: str, dtype: str, impl: str) -> float | None:
@@ -153,6 +173,39 @@ def xla_compile_seconds(probe: Mapping, layers: int) -> float | None:
     return XLA_COMPILE_PER_LAYER * per_layer * layers
 
 
+def allowed_options(
+    probe: Mapping, mixed_precision: str = "auto", jit_compile: str = "auto"
+) -> list[str]:
+    """The options (`"float32"`, `"bfloat16+xla"`, ...) the plan chooses among for these settings.
+
+    Example:
+
+    >>> allowed_options({"machine": {"cpu_flags": ["avx512_bf16"], "gpus": []}})
+    ['float32', 'float32+xla', 'bfloat16', 'bfloat16+xla']
+    >>> allowed_options({"machine": {"gpus": []}}, jit_compile="off")
+    ['float32']
+    """
+    return [
+        _option(dtype, whole)
+        for dtype in _dtypes(probe, mixed_precision)
+        for whole in _XLA_OPTIONS[jit_compile]
+    ]
+
+
+_XLA_OPTIONS = {"auto": (False, True), "on": (True,), "off": (False,)}
+
+
+def _dtypes(probe: Mapping, mixed_precision: str) -> list[str]:
+    """The compute dtypes the plan chooses among: float32, and with "auto" the 16-bit ones the
+    hardware has units for (bfloat16: a GPU, `amx_bf16` or `avx512_bf16`; float16: a GPU)."""
+    if mixed_precision != "auto":
+        return [POLICY_DTYPES[mixed_precision]]
+    machine = probe.get("machine") or {}
+    on_gpu = bool(machine.get("gpus"))
+    units = on_gpu or bool({"amx_bf16", "avx512_bf16"} & set(machine.get("cpu_flags") or ()))
+    return ["float32"] + (["bfloat16"] if units else []) + (["float16"] if on_gpu else [])
+
+
 def plan_training(
     macs: Mapping[str, int],
     probe: Mapping,
@@ -161,6 +214,7 @@ def plan_training(
     jit_compile: str = "auto",
     examples: int | None = None,
     layers: int | None = None,
+    measured_us: Mapping[str, float] | None = None,
 ) -> TrainingPlan:
     """Chooses precision and XLA for a model with `macs` multiply-adds per op kind on `probe`'s machine.
 
@@ -174,6 +228,10 @@ def plan_training(
             time it saves over them pays for its compile. None: steady-state
             speed only (a benchmark's choice).
         layers: `keras_rt.performance.flops.weighted_layers(model)`.
+        measured_us: the model's measured training step, microseconds per
+            example per option (`keras_rt.performance.step_timing`): when
+            given, the choice is among the options measured, by these times
+            (the estimates still decide the warnings about forced choices).
 
     Returns:
         A `TrainingPlan`.
@@ -189,12 +247,8 @@ def plan_training(
     machine = probe.get("machine") or {}
     on_gpu = bool(machine.get("gpus"))
     units = on_gpu or bool({"amx_bf16", "avx512_bf16"} & set(machine.get("cpu_flags") or ()))
-    dtypes = ["float32"]
-    if mixed_precision == "auto":
-        dtypes += (["bfloat16"] if units else []) + (["float16"] if on_gpu else [])
-    else:
-        dtypes = [POLICY_DTYPES[mixed_precision]]
-    xla_options = {"auto": (False, True), "on": (True,), "off": (False,)}[jit_compile]
+    dtypes = _dtypes(probe, mixed_precision)
+    xla_options = _XLA_OPTIONS[jit_compile]
     compile_s = (
         xla_compile_seconds(probe, layers) if examples is not None and layers is not None else None
     )
@@ -204,18 +258,22 @@ def plan_training(
             value = estimate_ms(macs, probe, dtype, whole, narrow_convs_prefer_xla(probe, dtype))
             if value is not None:
                 estimates[_option(dtype, whole)] = value
+    measured = {k: float(v) / 1000 for k, v in (measured_us or {}).items()}  # ms per example
+    scores = measured or estimates
+    allowance = 1.0 if measured else XLA_FUSION_ALLOWANCE
+    min_gain = MIN_MEASURED_GAIN if measured else MIN_GAIN
+    word = "measured" if measured else "estimated"
 
-    def best(dtype: str, options=xla_options) -> tuple[float, bool] | None:
-        scored = [
-            (estimates[_option(dtype, w)], w) for w in options if _option(dtype, w) in estimates
-        ]
+    def best(dtype: str, options=xla_options, table=scores) -> tuple[float, bool] | None:
+        scored = [(table[_option(dtype, w)], w) for w in options if _option(dtype, w) in table]
         if not scored:
             return None
         without = dict((w, t) for t, w in scored)
         if on_gpu and jit_compile == "auto":
             return without.get(True, scored[0][0]), True
         if True in without and False in without:
-            saved_ms = XLA_FUSION_ALLOWANCE * without[False] - without[True]  # per example
+            fusion = XLA_FUSION_ALLOWANCE if table is estimates else allowance
+            saved_ms = fusion * without[False] - without[True]  # per example
             whole = saved_ms >= 0 and (
                 compile_s is None or saved_ms * (examples or 0) / 1000 >= compile_s
             )
@@ -223,29 +281,30 @@ def plan_training(
         return scored[0]
 
     reasons, warnings = [], []
-    float32 = best("float32", (False, True)) or (0.0, False)
     chosen_dtype = "float32"
     if mixed_precision == "auto":
+        float32 = best("float32", (False, True)) or (0.0, False)
         for dtype in dtypes[1:]:
             scored = best(dtype)
             current = best(chosen_dtype)
-            if scored and current and scored[0] * MIN_GAIN <= current[0]:
+            if scored and current and scored[0] * min_gain <= current[0]:
                 chosen_dtype = dtype
         chosen_best = best(chosen_dtype)
         gain = float32[0] / chosen_best[0] if chosen_best and chosen_dtype != "float32" else 1.0
         reasons.append(
             f"precision {DTYPE_POLICIES[chosen_dtype]}: "
             + (
-                f"estimated {gain:.2f}x float32's speed here"
+                f"{word} {gain:.2f}x float32's speed here"
                 if chosen_dtype != "float32"
-                else f"no 16-bit dtype measured at least {MIN_GAIN:.2f}x faster than float32 here"
+                else f"no 16-bit dtype {word} at least {min_gain:.2f}x faster than float32 here"
                 if units
                 else "no 16-bit matrix units detected here (no GPU, amx_bf16 or avx512_bf16)"
             )
         )
     else:
         chosen_dtype = dtypes[0]
-        forced = best(chosen_dtype)
+        float32 = best("float32", (False, True), estimates) or (0.0, False)
+        forced = best(chosen_dtype, table=estimates)
         if chosen_dtype != "float32" and forced and float32[0] / forced[0] < SLOWER:
             warnings.append(
                 f"--mixed-precision {mixed_precision}: this model's matrix products and "
@@ -260,15 +319,16 @@ def plan_training(
         reasons.append(
             "XLA: Keras's choice on GPUs"
             if on_gpu
-            else f"whole-step XLA {'on' if whole_xla else 'off'}: estimated "
-            + _ratio_text(estimates, chosen_dtype)
-            + _compile_text(estimates, chosen_dtype, examples, compile_s)
+            else f"whole-step XLA {'on' if whole_xla else 'off'}: {word} "
+            + _ratio_text(scores, chosen_dtype, measured=bool(measured))
+            + _compile_text(scores, chosen_dtype, examples, compile_s, allowance)
         )
     elif not on_gpu:
-        other = best(chosen_dtype, (jit_compile != "on",))
-        if chosen and other and other[0] / chosen[0] < SLOWER:
+        other = best(chosen_dtype, (jit_compile != "on",), estimates)
+        mine = best(chosen_dtype, table=estimates)
+        if mine and other and other[0] / mine[0] < SLOWER:
             warnings.append(
-                f"--jit-compile {jit_compile}: estimated {other[0] / chosen[0]:.2f}x the speed "
+                f"--jit-compile {jit_compile}: estimated {other[0] / mine[0]:.2f}x the speed "
                 f"of --jit-compile {'off' if jit_compile == 'on' else 'on'} for this model on "
                 "this machine (measured); --jit-compile auto chooses by measurement"
             )
@@ -287,6 +347,7 @@ def plan_training(
         estimates_us={k: round(v * 1000, 2) for k, v in estimates.items()},
         xla_compile_s=None if compile_s is None else round(compile_s, 1),
         examples=examples,
+        measured_us=None if not measured else {k: round(v * 1000, 2) for k, v in measured.items()},
         reasons=tuple(reasons),
         warnings=tuple(warnings),
     )
@@ -296,20 +357,29 @@ def _auto_dtype(macs: Mapping[str, int], probe: Mapping) -> str:
     return POLICY_DTYPES[plan_training(macs, probe).mixed_precision]
 
 
-def _ratio_text(estimates: Mapping[str, float], dtype: str) -> str:
-    plain, xla = estimates.get(_option(dtype, False)), estimates.get(_option(dtype, True))
+def _ratio_text(scores: Mapping[str, float], dtype: str, *, measured: bool = False) -> str:
+    plain, xla = scores.get(_option(dtype, False)), scores.get(_option(dtype, True))
     if not plain or not xla:
-        return "no XLA measurement"
-    return f"{plain / xla:.2f}x the speed of TensorFlow's kernels for this model's ops"
+        return "no XLA measurement" if not measured else "the step timed one way only"
+    what = (
+        "this model's step with partial XLA"
+        if measured
+        else ("TensorFlow's kernels for this model's ops")
+    )
+    return f"{plain / xla:.2f}x the speed of {what}"
 
 
 def _compile_text(
-    estimates: Mapping[str, float], dtype: str, examples: int | None, compile_s: float | None
+    scores: Mapping[str, float],
+    dtype: str,
+    examples: int | None,
+    compile_s: float | None,
+    allowance: float = XLA_FUSION_ALLOWANCE,
 ) -> str:
-    plain, xla = estimates.get(_option(dtype, False)), estimates.get(_option(dtype, True))
+    plain, xla = scores.get(_option(dtype, False)), scores.get(_option(dtype, True))
     if compile_s is None or not plain or not xla:
         return ""
-    saved_s = max(0.0, XLA_FUSION_ALLOWANCE * plain - xla) * (examples or 0) / 1000
+    saved_s = max(0.0, allowance * plain - xla) * (examples or 0) / 1000
     return (
         f"; it would save about {saved_s:.1f} s over this run's {examples:,} examples, "
         f"against about {compile_s:.1f} s more to compile (measured here)"
@@ -318,8 +388,10 @@ def _compile_text(
 
 __all__ = [
     "MIN_GAIN",
+    "MIN_MEASURED_GAIN",
     "XLA_COMPILE_PER_LAYER",
     "TrainingPlan",
+    "allowed_options",
     "estimate_ms",
     "narrow_conv_implementation",
     "narrow_convs_prefer_xla",

@@ -33,13 +33,13 @@ of an older probe version, is measured again.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+from keras_rt.performance.json_cache import read_json, write_json
 from keras_rt.performance.machine import MachineFacts, detect_machine
 
 # 3: batch 128 (was 32), XLA compile times, narrow_conv's matmul_xla; 4: PEAK_SIZES, dtypes interleaved
@@ -275,12 +275,7 @@ def load_or_probe(
         notify(f"Measuring this machine once: {facts.describe()} ...")
     result = {"version": PROBE_VERSION, "machine": facts.to_dict(), **measure(facts)}
     try:
-        os.makedirs(directory, exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
+        write_json(path, result)
         result["cache"] = path
     except OSError as error:
         result["cache"] = None
@@ -297,11 +292,7 @@ def load_or_probe(
 
 def _read(path: str) -> dict | None:
     """A cached probe result, or None if missing, unreadable or of another version."""
-    try:
-        with open(path) as f:
-            value = json.load(f)
-    except (OSError, ValueError):
-        return None
+    value = read_json(path)
     if not isinstance(value, dict) or value.get("version") != PROBE_VERSION:
         return None
     step_ms = value.get("step_ms")

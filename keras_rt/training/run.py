@@ -142,26 +142,55 @@ def resolve_verbose(verbose: Any) -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def plan_run(config: TrainConfig, model, train_examples: int | None = None) -> tuple[dict, Any]:
+def plan_run(
+    config: TrainConfig, model, train_examples: int | None = None, request=None
+) -> tuple[dict, Any]:
     """`(probe, plan)`: this machine's measurements and the precision/XLA plan for `model`.
 
     The probe is measured once per machine kind and cached
     (`keras_rt.performance.probe.load_or_probe`); the plan weighs it by the
     model's multiply-adds per op kind, and XLA's compile time by the run's
     length, `config.epochs` x `train_examples` (`keras_rt.performance.plan`).
+    With a `request` (`step_timing_request`), the options the estimate puts
+    close are settled by timing the model's own step
+    (`keras_rt.performance.step_timing`).
     """
-    from keras_rt.performance import load_or_probe, macs_by_kind, plan_training, weighted_layers
+    from keras_rt.performance import load_or_probe, macs_by_kind, weighted_layers
+    from keras_rt.performance.step_timing import plan_with_step_timing
 
     probe = load_or_probe()
-    plan = plan_training(
+    steps = (
+        None
+        if train_examples is None
+        else config.epochs * math.ceil(train_examples / config.batch_size)
+    )
+    plan = plan_with_step_timing(
         macs_by_kind(model),
         probe,
+        request,
         mixed_precision=config.mixed_precision,
         jit_compile=config.jit_compile,
         examples=None if train_examples is None else config.epochs * train_examples,
         layers=weighted_layers(model),
+        steps=steps,
     )
     return probe, plan
+
+
+def step_timing_request(config: TrainConfig, model_config: dict, splits, strategy):
+    """What `plan_run` times: the run's model on a batch shaped like its data (None under
+    several replicas or workers, where each would time, and might choose, apart)."""
+    from keras_rt.performance.step_timing import StepTimingRequest, synthetic_batch
+
+    if strategy.num_replicas_in_sync > 1 or strategy.extended._in_multi_worker_mode():
+        return None
+    return StepTimingRequest(
+        model=config.model,
+        model_config=model_config,
+        input_shape=tuple(splits.input_shape),
+        batch=synthetic_batch(splits.train.element_spec, config.batch_size),
+        steps_per_execution=resolve_steps_per_execution(config.steps_per_execution, strategy),
+    )
 
 
 def resolve_jit_compile(choice: str, plan, strategy) -> bool | str:
@@ -233,7 +262,8 @@ def _train(config: TrainConfig, state, strategy, info, callbacks) -> TrainResult
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         entry, splits, model, model_config = prepare(config)
-        probe, plan = plan_run(config, model, splits.num_examples["train"])
+        request = step_timing_request(config, model_config, splits, strategy)
+        probe, plan = plan_run(config, model, splits.num_examples["train"], request)
         if config.mixed_precision == "auto" and plan.mixed_precision != "off":
             set_mixed_precision(plan.mixed_precision)
             keras.utils.set_random_seed(config.seed)

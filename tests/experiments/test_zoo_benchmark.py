@@ -117,8 +117,12 @@ def test_rows_give_the_kernel_time_as_a_percentage_of_the_step(monkeypatch):
     assert rows[1]["kernel_layers"] == [{"ms": 8.0}]
     table = zoo_throughput.format_throughput_table(rows)
     assert "% kernels" in table and table.splitlines()[2].rstrip().endswith("80%")
+    table_lines = table.splitlines()
+    assert table_lines[0].endswith("% peak % kernels")
+    assert all(len(line.rstrip()) == len(table_lines[0]) for line in table_lines[1:])
     rows = zoo_throughput.benchmark_throughput(models=("mlp_vae",), batch_size=32, repeats=1)
     assert {r["percent_kernels"] for r in rows} == {None}
+    assert "kernels" not in zoo_throughput.format_throughput_table(rows)
 
     def failing_kernel_time(arguments, device="cpu"):
         if arguments.get("task") == "kernel_time":

@@ -50,3 +50,31 @@ def test_the_run_length_decides_whether_whole_step_xla_pays_for_its_compile(
     assert plan["examples"] == 2 * 64  # epochs x the training split (max_examples per split)
     assert plan["xla_compile_s"] > 0
     assert "to compile" in plan["reasons"][-1]
+
+
+def test_a_long_run_times_its_step_and_records_what_decided(faked_machine, tmp_path, monkeypatch):
+    from keras_rt.performance import step_timing
+
+    # bfloat16's kernels estimated 2x float32's; the model's timed step says float32 with XLA.
+    faked_machine(("avx512_bf16",), {"float32": (4.0, 3.8), "bfloat16": (2.0, 3.9)})
+    timed = {"float32": 40.0, "float32+xla": 30.0, "bfloat16": 38.0, "bfloat16+xla": 41.0}
+    requests = []
+    monkeypatch.setenv("KERAS_RT_STEP_TIMING", "on")
+    monkeypatch.setenv("KERAS_RT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(step_timing, "MIN_STEPS", 2)  # QUICK's run: 1 epoch of 2 steps
+    monkeypatch.setattr(
+        step_timing,
+        "_time_and_cache",
+        lambda request, options, path, notify: (
+            requests.append(request) or {"us_per_example": timed}
+        ),
+    )
+    result = train(TrainConfig(output_dir=str(tmp_path / "run"), **QUICK))
+    assert result.metrics["training"]["mixed_precision"] == "float32"
+    assert result.metrics["training"]["jit_compile"] is True
+    (request,) = requests
+    assert (request.model, request.input_shape, request.batch.shape) == ("mlp_vae", (64,), (32, 64))
+    assert request.model_config["hidden_units"] == (128, 64)
+    plan = json.loads((tmp_path / "run" / "config.json").read_text())["performance"]["plan"]
+    assert plan["measured_us"] == timed
+    assert plan["reasons"][1].startswith("whole-step XLA on: measured 1.33x")
