@@ -236,7 +236,8 @@ def run(args: argparse.Namespace) -> int:
         "versions": package_versions(),
         "settings": {k: v for k, v in vars(args).items() if k != "json"},
     }
-    if "zoo_default" in variants and not args.skip_throughput:
+    quality_default = not args.skip_quality and args.zoo_variant in (None, "zoo_default")
+    if ("zoo_default" in variants and not args.skip_throughput) or quality_default:
         result["plans"] = default_plans(models, args)
     throughput: list[dict] = []
     start = time.perf_counter()

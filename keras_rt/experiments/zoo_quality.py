@@ -164,8 +164,8 @@ def benchmark_quality(
         check_choice("zoo_variant", name, ZOO_VARIANTS)
         splits = load_splits(model, dataset, batch_size, seed, max_examples)
         results = {}
+        batch = synthetic_batch(splits.train.element_spec, batch_size)
         for variant in (VARIANTS["reference"], VARIANTS[name]):
-            batch = synthetic_batch(splits.train.element_spec, batch_size)
             variant = concrete_variant(variant, model, dataset, splits.input_shape, batch=batch)
             net = build_model(
                 variant, model, dataset, splits.input_shape, seed=seed, learning_rate=learning_rate

@@ -319,7 +319,7 @@ def plan_training(
         reasons.append(
             "XLA: Keras's choice on GPUs"
             if on_gpu
-            else f"whole-step XLA {'on' if whole_xla else 'off'}: {word} "
+            else f"whole-step XLA {'on' if whole_xla else 'off'}: "
             + _ratio_text(scores, chosen_dtype, measured=bool(measured))
             + _compile_text(scores, chosen_dtype, examples, compile_s, allowance)
         )
@@ -360,13 +360,12 @@ def _auto_dtype(macs: Mapping[str, int], probe: Mapping) -> str:
 def _ratio_text(scores: Mapping[str, float], dtype: str, *, measured: bool = False) -> str:
     plain, xla = scores.get(_option(dtype, False)), scores.get(_option(dtype, True))
     if not plain or not xla:
-        return "no XLA measurement" if not measured else "the step timed one way only"
-    what = (
-        "this model's step with partial XLA"
-        if measured
-        else ("TensorFlow's kernels for this model's ops")
-    )
-    return f"{plain / xla:.2f}x the speed of {what}"
+        if measured:
+            return "only one of the two was timed (the other's estimate was out of reach)"
+        return "no XLA measurement"
+    if measured:
+        return f"measured {plain / xla:.2f}x the speed of this model's step with partial XLA"
+    return f"estimated {plain / xla:.2f}x the speed of TensorFlow's kernels for this model's ops"
 
 
 def _compile_text(

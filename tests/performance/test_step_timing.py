@@ -88,11 +88,17 @@ def test_a_16_bit_policy_needs_the_measured_gain(gain, expected):
     plan = plan_training(MLP, ZEN5, measured_us={"float32": 100.0 * gain, "bfloat16": 100.0})
     assert plan.mixed_precision == expected
     assert plan.jit_compile is False  # the XLA options were not timed: not chosen
+    assert plan.reasons[1] == (
+        "whole-step XLA off: only one of the two was timed (the other's estimate was out of reach)"
+    )
 
 
 def test_forced_choices_keep_their_warnings_from_the_estimates():
-    forced = plan_training(MLP, ZEN5, jit_compile="off", measured_us={"float32": 1.0})
-    assert forced.jit_compile is False and not forced.warnings
+    # XLA estimated 2x faster; only the forced option was timed: the warning still says so.
+    xla_fast = {**ZEN5, "step_ms": {"dense": {"float32": {"native": 4.0, "xla": 2.0}}}}
+    forced = plan_training(MLP, xla_fast, jit_compile="off", measured_us={"float32": 1.0})
+    assert forced.jit_compile is False
+    assert [w[:44] for w in forced.warnings] == ["--jit-compile off: estimated 0.50x the speed"]
     assert allowed_options(ZEN5, "mixed_bfloat16", "on") == ["bfloat16+xla"]
 
 
