@@ -48,6 +48,7 @@ from keras_rt.distribute.partial_xla import (
 )
 from keras_rt.distribute.precision import dtype_policy
 from keras_rt.likelihoods import get_likelihood
+from keras_rt.ops.bias_gradient import float32_bias_gradients
 from keras_rt.ops.validation import check_int, check_number
 from keras_rt.zoo.constructor_arguments import ConstructorArguments
 from keras_rt.zoo.losses import (
@@ -243,10 +244,13 @@ class VAE(ConstructorArguments, keras.Model):
 
     def train_step(self, data):
         """Keras's own step; with partial XLA, the optimizer update (and narrow convolutions) run
-        as XLA functions."""
+        as XLA functions. Under a 16-bit compute dtype, bias gradients are summed in 32 bits
+        (`keras_rt.ops.bias_gradient`: TensorFlow's CPU kernel sums them in bfloat16)."""
         if not self._partial_jit() or self.optimizer is None:
-            return super().train_step(data)
+            with float32_bias_gradients():
+                return super().train_step(data)
         with (
+            float32_bias_gradients(),
             xla_optimizer_update(self.optimizer, self.trainable_weights),
             xla_convolutions(
                 getattr(self, "_xla_convolutions", []),

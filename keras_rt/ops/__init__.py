@@ -13,6 +13,8 @@ _EXPORTS = {
     "fill_triangular": "gaussian",
     "latent_dim_for": "gaussian",
     "num_scale_params": "gaussian",
+    "bias_gradient": "bias_gradient",
+    "float32_bias_gradients": "bias_gradient",
     "conv2d_as_matmul": "conv_matmul",
     "supports_conv_as_matmul": "conv_matmul",
     "categorical_kl_to_uniform": "kl",
