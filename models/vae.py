@@ -244,7 +244,7 @@ class VAE(ConstructorArguments, keras.Model):
 
     def train_step(self, data):
         """Keras's own step; with partial XLA, the optimizer update (and narrow convolutions) run
-        as XLA functions. Under a 16-bit compute dtype, bias gradients are summed in 32 bits
+        as XLA functions. Under bfloat16, bias gradients are summed in 32 bits
         (`keras_rt.ops.bias_gradient`: TensorFlow's CPU kernel sums them in bfloat16)."""
         if not self._partial_jit() or self.optimizer is None:
             with float32_bias_gradients():

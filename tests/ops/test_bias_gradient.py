@@ -132,10 +132,52 @@ def test_nested_and_overlapping_blocks_restore_tensorflows_gradient_once_all_end
     inner = float32_bias_gradients()
     outer.__enter__()
     inner.__enter__()
-    outer.__exit__(None, None, None)  # the first opened ends first, as replica threads may
-    assert _registered() != before
-    layer = keras.layers.Dense(2, dtype="bfloat16")
-    layer.build((1024, 3))
-    assert _bias_gradient_of_sum(layer, tf.ones((1024, 3), tf.bfloat16)).tolist() == [1024.0] * 2
-    inner.__exit__(None, None, None)
+    try:
+        outer.__exit__(None, None, None)  # the first opened ends first, as replica threads may
+        outer = None
+        assert _registered() != before
+        layer = keras.layers.Dense(2, dtype="bfloat16")
+        layer.build((1024, 3))
+        assert (
+            _bias_gradient_of_sum(layer, tf.ones((1024, 3), tf.bfloat16)).tolist() == [1024.0] * 2
+        )
+    finally:
+        for block in (outer, inner):
+            if block is not None:
+                block.__exit__(None, None, None)
     assert _registered() == before
+
+
+def _raw_bias_gradient(add, x, bias):
+    @tf.function
+    def grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(bias)
+            total = tf.reduce_sum(tf.cast(add(x, bias), "float32"))
+        return tape.gradient(total, bias)
+
+    with float32_bias_gradients():
+        return grad(x).numpy().astype("float64")
+
+
+def test_bias_add_v1_in_bfloat16_is_summed_in_32_bits():
+    x = tf.ones((1024, 3), tf.bfloat16)
+    bias = tf.zeros((3,), tf.bfloat16)
+    got = _raw_bias_gradient(lambda x, b: tf.raw_ops.BiasAddV1(value=x, bias=b), x, bias)
+    assert got.tolist() == [1024.0] * 3
+
+
+def test_channels_first_bias_add_in_bfloat16_is_summed_over_every_other_axis():
+    x = tf.ones((64, 3, 16, 16), tf.bfloat16)
+    bias = tf.zeros((3,), tf.bfloat16)
+    got = _raw_bias_gradient(lambda x, b: tf.nn.bias_add(x, b, data_format="NCHW"), x, bias)
+    assert got.tolist() == [64.0 * 16 * 16] * 3
+
+
+def test_float16_keeps_tensorflows_kernel_which_sums_in_float32(monkeypatch):
+    # `tf.reduce_sum` sums float16 in float16 and would stop at 2048 here.
+    calls = []
+    monkeypatch.setattr(bias_module, "bias_gradient", lambda *args: calls.append(args))
+    x = tf.ones((64, 30, 30, 4), tf.float16)
+    got = _raw_bias_gradient(tf.nn.bias_add, x, tf.zeros((4,), tf.float16))
+    assert calls == [] and got.tolist() == [64.0 * 30 * 30] * 4
