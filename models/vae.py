@@ -235,7 +235,7 @@ class VAE(ConstructorArguments, keras.Model):
         self._compile_config.config["partial_jit_compile"] = partial_jit_compile
         # Decided here, eagerly (the machine's probe may have to measure), not while tracing.
         self._xla_convolutions = self.xla_convolution_layers() if self._partial_jit() else []
-        self._xla_convolutions_as_matmul = self._narrow_convs_as_matmul()
+        self._narrow_conv_implementation = self._narrow_convs_implementation()
 
     def _partial_jit(self) -> bool:
         return self.compiled and partial_jit_active(
@@ -254,7 +254,7 @@ class VAE(ConstructorArguments, keras.Model):
             xla_optimizer_update(self.optimizer, self.trainable_weights),
             xla_convolutions(
                 getattr(self, "_xla_convolutions", []),
-                as_matmul=getattr(self, "_xla_convolutions_as_matmul", False),
+                implementation=getattr(self, "_narrow_conv_implementation", "xla"),
             ),
         ):
             return super().train_step(data)
@@ -277,17 +277,16 @@ class VAE(ConstructorArguments, keras.Model):
         prefer = narrow_convs_prefer_xla(load_or_probe(), layers[0].compute_dtype)
         return layers if prefer else []
 
-    def _narrow_convs_as_matmul(self) -> bool:
-        """Whether partial XLA computes its narrow convolutions as a matrix product: with
-        "auto", where the probe measured that fastest (with True: XLA's convolution)."""
+    def _narrow_convs_implementation(self) -> str:
+        """How partial XLA computes its narrow convolutions (`xla_convolutions`): with "auto",
+        the way the probe measured fastest; with True, XLA's convolution ("xla")."""
         layers = getattr(self, "_xla_convolutions", [])
         if not layers or getattr(self, "partial_jit_compile", "auto") != "auto":
-            return False
+            return "xla"
         from keras_rt.performance.plan import narrow_conv_implementation
         from keras_rt.performance.probe import load_or_probe
 
-        dtype = layers[0].compute_dtype
-        return narrow_conv_implementation(load_or_probe(), dtype) == "matmul_xla"
+        return narrow_conv_implementation(load_or_probe(), layers[0].compute_dtype)
 
     def compile_from_config(self, config):
         """Re-compiles a loaded model (the optimizer and its state come back)."""

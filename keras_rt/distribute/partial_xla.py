@@ -47,6 +47,10 @@ import tensorflow as tf
 
 PARTIAL_JIT_CHOICES = (True, False, "auto")
 
+# How `xla_convolutions` can compute a narrow convolution (`keras_rt.performance.plan`'s
+# `narrow_conv_implementation` names the fastest measured here, or "native").
+NARROW_CONV_IMPLEMENTATIONS = ("xla", "matmul_xla", "matmul_filter_gradient")
+
 
 def check_partial_jit_compile(value) -> bool | str:
     """Returns `value` or raises `ValueError` unless it is True, False or "auto"."""
@@ -82,20 +86,23 @@ def jit_compiled(fn: Callable) -> Callable:
 
 
 @contextlib.contextmanager
-def xla_convolutions(layers: list, *, as_matmul: bool = False) -> Iterator[None]:
-    """Inside the block, each convolution layer in `layers` computes its convolution with XLA.
+def xla_convolutions(layers: list, *, implementation: str = "xla") -> Iterator[None]:
+    """Inside the block, each convolution layer in `layers` computes its convolution another way.
 
     Like `xla_optimizer_update`, meant around a step while it is traced: an
-    instance attribute shadows the layer's `convolution_op` (forward and
-    gradient compiled by XLA; bias and activation stay outside) and is
-    removed afterwards, so inference and export graphs keep TensorFlow's
-    kernels.
+    instance attribute shadows the layer's `convolution_op` (bias and
+    activation stay outside) and is removed afterwards, so inference and
+    export graphs keep TensorFlow's kernels.
 
     Args:
         layers: Keras convolution layers (they have `convolution_op`).
-        as_matmul: compute the stride-1 `Conv2D` layers among them as one
-            matrix product and shifted sums (`keras_rt.ops.conv_matmul`);
-            the others as the layer does.
+        implementation: `"xla"`: the layer's convolution, forward and
+            gradient compiled by XLA; `"matmul_xla"`: the stride-1 `Conv2D`
+            layers among them as one matrix product and shifted sums under
+            XLA (`keras_rt.ops.conv_matmul.conv2d_as_matmul`), the others as
+            with `"xla"`; `"matmul_filter_gradient"`: those layers' kernel
+            gradients as a matrix product, the rest on TensorFlow's kernels
+            (`conv2d_matmul_filter_gradient`), the others left alone.
 
     Example:
 
@@ -106,22 +113,39 @@ def xla_convolutions(layers: list, *, as_matmul: bool = False) -> Iterator[None]
     >>> y.shape, "convolution_op" in vars(conv)
     (TensorShape([2, 8, 8, 1]), False)
     """
-    from keras_rt.ops.conv_matmul import conv2d_as_matmul, supports_conv_as_matmul
+    from keras_rt.ops.conv_matmul import (
+        conv2d_as_matmul,
+        conv2d_matmul_filter_gradient,
+        supports_conv_as_matmul,
+    )
 
+    if implementation not in NARROW_CONV_IMPLEMENTATIONS:
+        raise ValueError(
+            f"implementation must be one of {NARROW_CONV_IMPLEMENTATIONS}. "
+            f"Received: implementation={implementation!r}"
+        )
+    changed = []
+    compute: Callable
     for layer in layers:
-        if as_matmul and supports_conv_as_matmul(layer):
-            compiled = jit_compiled(functools.partial(conv2d_as_matmul, padding=layer.padding))
+        as_matmul = implementation != "xla" and supports_conv_as_matmul(layer)
+        if implementation == "matmul_filter_gradient":
+            if not as_matmul:
+                continue
+            compute = functools.partial(conv2d_matmul_filter_gradient, padding=layer.padding)
+        elif as_matmul:
+            compute = jit_compiled(functools.partial(conv2d_as_matmul, padding=layer.padding))
         else:
-            compiled = jit_compiled(functools.partial(type(layer).convolution_op, layer))
+            compute = jit_compiled(functools.partial(type(layer).convolution_op, layer))
 
-        def convolution_op(inputs, kernel, compiled=compiled):
-            return compiled(inputs, tf.convert_to_tensor(kernel))
+        def convolution_op(inputs, kernel, compute=compute):
+            return compute(inputs, tf.convert_to_tensor(kernel))
 
         object.__setattr__(layer, "convolution_op", convolution_op)
+        changed.append(layer)
     try:
         yield
     finally:
-        for layer in layers:
+        for layer in changed:
             vars(layer).pop("convolution_op", None)
 
 

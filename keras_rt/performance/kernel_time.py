@@ -73,12 +73,18 @@ def layer_kernel_steps(
         dtype: compute dtype of the copy that is timed.
 
     Returns:
-        `"native"` (TensorFlow's kernels), `"xla"`, and `"matmul_xla"` for the
-        convolutions `keras_rt.ops.conv_matmul` computes.
+        `"native"` (TensorFlow's kernels), `"xla"`, and `"matmul_xla"` and
+        `"matmul_filter_gradient"` (TensorFlow's convolution, the kernel's
+        gradient a matrix product) for the convolutions `keras_rt.ops.conv_matmul`
+        computes.
     """
     import tensorflow as tf
 
-    from keras_rt.ops.conv_matmul import conv2d_as_matmul, supports_conv_as_matmul
+    from keras_rt.ops.conv_matmul import (
+        conv2d_as_matmul,
+        conv2d_matmul_filter_gradient,
+        supports_conv_as_matmul,
+    )
 
     config = {**layer.get_config(), "activation": None, "use_bias": False, "dtype": dtype}
     copy = type(layer).from_config(config)
@@ -108,6 +114,10 @@ def layer_kernel_steps(
     if supports_conv_as_matmul(copy):
         as_matmul = make(lambda x: conv2d_as_matmul(x, tf.convert_to_tensor(kernel), copy.padding))
         steps["matmul_xla"] = (tf.function(as_matmul, jit_compile=True), (x, upstream))
+        by_kernels = make(
+            lambda x: conv2d_matmul_filter_gradient(x, tf.convert_to_tensor(kernel), copy.padding)
+        )
+        steps["matmul_filter_gradient"] = (tf.function(by_kernels), (x, upstream))
     return steps
 
 
@@ -209,9 +219,7 @@ def kernel_time(
     for entry, key in zip(layers, steps):
         call = {"native": times[key, "empty_native"], "xla": times[key, "empty_xla"]}
         measured = {
-            name: round(
-                max(times[key, name] - call["native" if name == "native" else "xla"], 1e-3), 3
-            )
+            name: round(max(times[key, name] - call["xla" if "xla" in name else "native"], 1e-3), 3)
             for name in steps[key]
         }
         entry["call_ms"] = {name: round(ms, 3) for name, ms in call.items()}

@@ -25,9 +25,11 @@ into an estimated step time for every choice, and the fastest wins:
   machine). A short run — a few hundred steps of a small model — trains
   sooner without it;
 - partial XLA (when the step is not compiled as a whole): the optimizer
-  update and the likelihood always; narrow convolutions when XLA runs them
-  (as a matrix product, `keras_rt.ops.conv_matmul`) faster than
-  TensorFlow's kernels here.
+  update and the likelihood always; narrow convolutions another way when
+  it measured faster than TensorFlow's convolution kernels here: XLA's
+  convolution, one matrix product and shifted sums under XLA, or
+  TensorFlow's convolution with the kernel's gradient as one matrix
+  product (`keras_rt.ops.conv_matmul`).
 
 On CPUs, before a long run, the choices that the kernel estimate puts close
 are settled by timing the model's own training step
@@ -66,7 +68,10 @@ class TrainingPlan:
     Attributes:
         mixed_precision: `"off"`, `"mixed_bfloat16"` or `"mixed_float16"`.
         jit_compile: for `compile`: True/False, or "auto" (Keras decides: GPUs).
-        xla_narrow_convs: whether partial XLA compiles narrow convolutions.
+        xla_narrow_convs: whether partial XLA computes narrow convolutions
+            another way than TensorFlow's convolution kernels
+            (`narrow_conv_implementation`; the name is from when every
+            other way was XLA's).
         estimates_us: estimated microseconds of the counted ops per example,
             per option (`"float32"`, `"float32+xla"`, ...).
         xla_compile_s: estimated seconds that whole-step XLA adds to
@@ -124,12 +129,23 @@ def estimate_ms(
     return total
 
 
+# How the plan's reasons name each way of computing narrow convolutions.
+NARROW_CONV_WAYS = {
+    "native": "with TensorFlow's convolution kernels",
+    "xla": "with XLA's convolution",
+    "matmul_xla": "as a matrix product under XLA",
+    "matmul_filter_gradient": "with TensorFlow's kernels, the filter gradient a matrix product",
+}
+
+
 def narrow_conv_implementation(probe: Mapping, dtype: str) -> str:
     """How partial XLA computes narrow convolutions here, the fastest measured:
     `"matmul_xla"` (one matrix product and shifted sums under XLA,
-    `keras_rt.ops.conv_matmul`), `"xla"` (XLA's convolution), or `"native"`
-    (TensorFlow's kernels) unless one of the other two is at least `MIN_GAIN`
-    faster.
+    `keras_rt.ops.conv_matmul.conv2d_as_matmul`), `"xla"` (XLA's
+    convolution), `"matmul_filter_gradient"` (TensorFlow's convolution
+    kernels with the kernel's gradient as one matrix product,
+    `conv2d_matmul_filter_gradient`), or `"native"` (TensorFlow's kernels
+    throughout) unless one of the others is at least `MIN_GAIN` faster.
 
     Example:
 
@@ -141,7 +157,7 @@ def narrow_conv_implementation(probe: Mapping, dtype: str) -> str:
     native = _per_mac(probe, "narrow_conv", dtype, "native")
     timed = {
         impl: cost
-        for impl in ("xla", "matmul_xla")
+        for impl in ("xla", "matmul_xla", "matmul_filter_gradient")
         if (cost := _per_mac(probe, "narrow_conv", dtype, impl)) is not None
     }
     if native is None or not timed:
@@ -336,10 +352,8 @@ def plan_training(
         "narrow_conv" in macs and not whole_xla and narrow_convs_prefer_xla(probe, chosen_dtype)
     )
     if "narrow_conv" in macs and not whole_xla:
-        reasons.append(
-            f"narrow convolutions {'with XLA' if narrow else 'with TensorFlow kernels'} "
-            "(partial XLA; measured)"
-        )
+        way = NARROW_CONV_WAYS[narrow_conv_implementation(probe, chosen_dtype)]
+        reasons.append(f"narrow convolutions {way} (partial XLA; measured)")
     return TrainingPlan(
         mixed_precision=DTYPE_POLICIES[chosen_dtype],
         jit_compile=jit,

@@ -15,7 +15,9 @@ saves, since TensorFlow's per-op overhead is then a larger share):
 
 each with TensorFlow's own kernels (`native`) and XLA-compiled (`xla`) —
 the narrow convolution also as one matrix product and shifted sums under
-XLA (`matmul_xla`, `keras_rt.ops.conv_matmul`), partial XLA's other way — in
+XLA (`matmul_xla`) and with its filter gradient as a matrix product on
+TensorFlow's kernels (`matmul_filter_gradient`; `keras_rt.ops.conv_matmul`),
+partial XLA's other ways — in
 float32 and bfloat16 (and float16 on GPUs), plus the matrix-multiply peak
 per dtype (the roofline of `benchmarks/zoo.py`): the faster of a 1024^3 and a
 2048^3 product (`PEAK_SIZES`; on an AMD EPYC with 512-bit FMA units a 1024^3
@@ -42,8 +44,9 @@ from typing import Any
 from keras_rt.performance.json_cache import read_json, write_json
 from keras_rt.performance.machine import MachineFacts, detect_machine
 
-# 3: batch 128 (was 32), XLA compile times, narrow_conv's matmul_xla; 4: PEAK_SIZES, dtypes interleaved
-PROBE_VERSION = 4
+# 3: batch 128 (was 32), XLA compile times, narrow_conv's matmul_xla; 4: PEAK_SIZES, dtypes interleaved;
+# 5: narrow_conv's matmul_filter_gradient
+PROBE_VERSION = 5
 PEAK_SIZES = (1024, 2048)
 KINDS = ("dense", "conv", "transposed_conv", "narrow_conv")
 PROBE_BATCH = 128
@@ -56,7 +59,7 @@ PROBE_MACS = {
 }
 IMPLEMENTATIONS = ("native", "xla")
 # Partial XLA can compute narrow convolutions as a matrix product (`keras_rt.ops.conv_matmul`).
-EXTRA_IMPLEMENTATIONS = {"narrow_conv": ("matmul_xla",)}
+EXTRA_IMPLEMENTATIONS = {"narrow_conv": ("matmul_xla", "matmul_filter_gradient")}
 _MEMO: dict[str, dict] = {}
 
 
@@ -78,7 +81,7 @@ def _step(kind: str, dtype: str, impl: str) -> tuple[Callable, tuple]:
     """A forward + backward function of `kind` computed by `impl` and its arguments."""
     import tensorflow as tf
 
-    from keras_rt.ops.conv_matmul import conv2d_as_matmul
+    from keras_rt.ops.conv_matmul import conv2d_as_matmul, conv2d_matmul_filter_gradient
 
     rng = tf.random.Generator.from_seed(0)
 
@@ -104,6 +107,8 @@ def _step(kind: str, dtype: str, impl: str) -> tuple[Callable, tuple]:
         def forward(x):
             if impl == "matmul_xla":
                 return conv2d_as_matmul(x, w, "same")
+            if impl == "matmul_filter_gradient":
+                return conv2d_matmul_filter_gradient(x, w, "same")
             return tf.nn.conv2d(x, w, stride, "SAME")
 
     def step(x):
@@ -112,7 +117,7 @@ def _step(kind: str, dtype: str, impl: str) -> tuple[Callable, tuple]:
             loss = tf.reduce_sum(tf.cast(forward(x), "float32") ** 2)
         return tape.gradient(loss, [x, w])
 
-    return tf.function(step, jit_compile=impl != "native"), (x,)
+    return tf.function(step, jit_compile="xla" in impl), (x,)
 
 
 def _matmul(dtype: str, size: int) -> tuple[Callable, tuple]:

@@ -37,7 +37,8 @@ def test_conv_vae_trains_with_forced_partial_xla_like_without():
     np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)
 
 
-def test_as_a_matrix_product_the_numbers_are_the_convolutions():
+@pytest.mark.parametrize("implementation", ["matmul_xla", "matmul_filter_gradient"])
+def test_as_a_matrix_product_the_numbers_are_the_convolutions(implementation):
     import tensorflow as tf
 
     conv = keras.layers.Conv2D(1, 3, padding="same")
@@ -46,7 +47,7 @@ def test_as_a_matrix_product_the_numbers_are_the_convolutions():
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(conv(x) ** 2)
     expected_grads = tape.gradient(loss, conv.trainable_weights)
-    with xla_convolutions([conv], as_matmul=True):
+    with xla_convolutions([conv], implementation=implementation):
         with tf.GradientTape() as tape:
             y = tf.function(conv)(x)
             loss = tf.reduce_sum(y**2)
@@ -60,9 +61,14 @@ def test_as_a_matrix_product_the_numbers_are_the_convolutions():
 @pytest.mark.parametrize(
     ("narrow_ms", "expected"),
     [
-        ({"native": 52.0, "xla": 26.0, "matmul_xla": 12.0}, (True, True)),  # AVX2, float32
-        ({"native": 52.0, "xla": 26.0, "matmul_xla": 30.0}, (True, False)),  # bfloat16 emulated
-        ({"native": 10.0, "xla": 26.0, "matmul_xla": 12.0}, (False, False)),  # kernels fast
+        ({"native": 52.0, "xla": 26.0, "matmul_xla": 12.0}, (True, "matmul_xla")),  # AVX2, f32
+        ({"native": 52.0, "xla": 26.0, "matmul_xla": 30.0}, (True, "xla")),  # bfloat16 emulated
+        ({"native": 10.0, "xla": 26.0, "matmul_xla": 12.0}, (False, "xla")),  # kernels fast
+        # Zen 5, bfloat16: the filter gradient as a matrix product
+        (
+            {"native": 3.4, "xla": 8.9, "matmul_xla": 19.8, "matmul_filter_gradient": 2.3},
+            (True, "matmul_filter_gradient"),
+        ),
     ],
 )
 def test_auto_computes_narrow_convolutions_the_way_the_probe_measured_fastest(
@@ -76,12 +82,21 @@ def test_auto_computes_narrow_convolutions_the_way_the_probe_measured_fastest(
     keras.utils.set_random_seed(0)
     model = ConvVAE(input_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), hidden_units=8, seed=0)
     model.compile(optimizer=keras.optimizers.SGD(0.01))
-    assert (bool(model._xla_convolutions), model._xla_convolutions_as_matmul) == expected
-    if expected != (True, True):
-        return  # the other two ways train as tested above
+    assert (bool(model._xla_convolutions), model._narrow_conv_implementation) == expected
+    if expected[1] not in ("matmul_xla", "matmul_filter_gradient"):
+        return  # the other ways train as tested above
     losses = model.fit(x, epochs=2, batch_size=8, verbose=0, shuffle=False).history["loss"]
     keras.utils.set_random_seed(0)
     plain = ConvVAE(input_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), hidden_units=8, seed=0)
     plain.compile(optimizer=keras.optimizers.SGD(0.01), partial_jit_compile=False)
     expected_losses = plain.fit(x, epochs=2, batch_size=8, verbose=0, shuffle=False)
     np.testing.assert_allclose(losses, expected_losses.history["loss"], rtol=1e-4)
+
+
+def test_matmul_leaves_other_convolutions_to_the_kernels_and_rejects_unknown_ways():
+    strided = keras.layers.Conv2D(1, 3, strides=2, padding="same")
+    with xla_convolutions([strided], implementation="matmul_filter_gradient"):
+        assert "convolution_op" not in vars(strided)
+    with pytest.raises(ValueError, match="implementation must be one of"):
+        with xla_convolutions([strided], implementation="fast"):
+            pass

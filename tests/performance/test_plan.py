@@ -180,11 +180,14 @@ def test_forced_xla_and_gpus_ignore_the_run_length():
         ((52.0, 26.0, 50.0), "xla"),
         ((52.0, 48.0, 50.0), "native"),  # within MIN_GAIN of the kernels
         ((52.0, 26.0, None), "xla"),  # a probe without the matrix-product timing
+        ((3.4, 8.9, 19.8, 2.3), "matmul_filter_gradient"),  # Zen 5, bfloat16
+        ((3.4, 8.9, 19.8, 3.0), "native"),  # within MIN_GAIN of the kernels
     ],
 )
 def test_narrow_convolutions_take_the_fastest_measured_way(narrow_ms, expected):
-    native, xla, matmul = narrow_ms
+    native, xla, matmul, *kernels = narrow_ms
     timings = {"native": native, "xla": xla} | ({"matmul_xla": matmul} if matmul else {})
+    timings |= {"matmul_filter_gradient": kernels[0]} if kernels else {}
     machine = {"machine": {"gpus": []}, "step_ms": {"narrow_conv": {"float32": timings}}}
     assert narrow_conv_implementation(machine, "float32") == expected
     plan = plan_training({"narrow_conv": 100_000}, machine, jit_compile="off")
