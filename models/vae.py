@@ -260,7 +260,7 @@ class VAE(ConstructorArguments, keras.Model):
             return super().train_step(data)
 
     def xla_convolution_layers(self) -> list:
-        """The narrow convolution layers that partial XLA compiles (see `compile`)."""
+        """The narrow convolution layers that partial XLA computes another way (see `compile`)."""
         from keras_rt.performance.flops import op_kind
 
         choice = getattr(self, "partial_jit_compile", "auto")

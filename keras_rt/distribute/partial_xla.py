@@ -104,6 +104,12 @@ def xla_convolutions(layers: list, *, implementation: str = "xla") -> Iterator[N
             gradients as a matrix product, the rest on TensorFlow's kernels
             (`conv2d_matmul_filter_gradient`), the others left alone.
 
+    Under `mixed_bfloat16`, use it together with
+    `keras_rt.ops.float32_bias_gradients` (the zoo's step does): the
+    replaced convolutions no longer feed oneDNN's fused bias gradient, and
+    TensorFlow's own bias gradient sums bfloat16 in bfloat16 (a 2-channel
+    bias gradient was 2-6% off without it).
+
     Example:
 
     >>> conv = keras.layers.Conv2D(1, 3, padding="same")

@@ -16,6 +16,7 @@ _EXPORTS = {
     "bias_gradient": "bias_gradient",
     "float32_bias_gradients": "bias_gradient",
     "conv2d_as_matmul": "conv_matmul",
+    "conv2d_matmul_filter_gradient": "conv_matmul",
     "supports_conv_as_matmul": "conv_matmul",
     "categorical_kl_to_uniform": "kl",
     "diagonal_gaussian_kl": "kl",

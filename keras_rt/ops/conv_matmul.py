@@ -162,6 +162,7 @@ def conv2d_matmul_filter_gradient(
             f"Received: inputs.shape={inputs.shape}"
         )
     (top, _), (left, _) = _same_padding(kh, padding), _same_padding(kw, padding)
+    valid_size = (height - kh + 1, width - kw + 1)
 
     @tf.custom_gradient
     def convolve(inputs, kernel):
@@ -177,7 +178,7 @@ def conv2d_matmul_filter_gradient(
             )
             # d kernel[i, j, c, o] = sum over positions of inputs[p, c] times the upstream
             # gradient shifted back by tap (i, j): one product, rows = (tap, channel_out).
-            out_height, out_width = upstream.shape[1], upstream.shape[2]
+            out_height, out_width = (height, width) if padding == "same" else valid_size
             back = tf.transpose(upstream, (3, 0, 1, 2))  # (cout, batch, out_h, out_w)
             back = tf.pad(
                 back,

@@ -34,10 +34,11 @@ def test_every_weighted_layer_is_timed_and_the_fastest_way_kept():
         "out": True,
         "code": True,
     }
-    # The matrix-product form is timed where it applies: stride-1 convolutions only.
-    assert {n for n, layer in layers.items() if "matmul_xla" in layer["ms_by_implementation"]} == {
-        "out"
-    }
+    # The matrix-product forms are timed where they apply: stride-1 convolutions only.
+    for way in ("matmul_xla", "matmul_filter_gradient"):
+        assert {n for n, layer in layers.items() if way in layer["ms_by_implementation"]} == {
+            "out"
+        }, way
     for layer in layers.values():
         times = layer["ms_by_implementation"]
         assert {"native", "xla"} <= set(times) and all(ms > 0 for ms in times.values())
