@@ -39,6 +39,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
+from keras_rt.distribute.fused_adam import fused_adam_update, supports_fused_adam
 from keras_rt.distribute.partial_xla import (
     check_partial_jit_compile,
     jit_compiled,
@@ -199,7 +200,7 @@ class VAE(ConstructorArguments, keras.Model):
         """
         reject_sample_weight(sample_weight)
         log_prob = self.likelihood.log_prob
-        if self._partial_jit():
+        if self._partial_jit() and getattr(self, "_likelihood_xla", True):
             log_prob = jit_compiled(log_prob)
         nll = -log_prob(self.data(x), y_pred)
         self.reconstruction_tracker.update_state(nll)
@@ -220,6 +221,14 @@ class VAE(ConstructorArguments, keras.Model):
                 this machine's probe measured XLA faster for them, as a
                 matrix product where that measured fastest
                 (`keras_rt.performance.plan.narrow_conv_implementation`).
+                With "auto", an Adam or AdamW update runs as TensorFlow's
+                fused Adam kernel and the likelihood on TensorFlow's ops,
+                unless the probe measured XLA at least 1.25x faster for
+                them (`keras_rt.distribute.fused_adam`,
+                `keras_rt.performance.plan.optimizer_update_implementation`,
+                `likelihood_prefers_xla`). With "auto", `compile` reads
+                this machine's probe: measured once per machine kind
+                (6-15 s on 2 CPU cores) and cached.
             **kwargs: the rest of `keras.Model.compile`'s arguments, except
                 `loss`.
         """
@@ -236,6 +245,8 @@ class VAE(ConstructorArguments, keras.Model):
         # Decided here, eagerly (the machine's probe may have to measure), not while tracing.
         self._xla_convolutions = self.xla_convolution_layers() if self._partial_jit() else []
         self._narrow_conv_implementation = self._narrow_convs_implementation()
+        self._optimizer_update = self._optimizer_update_implementation()
+        self._likelihood_xla = self._likelihood_prefers_xla()
 
     def _partial_jit(self) -> bool:
         return self.compiled and partial_jit_active(
@@ -244,14 +255,20 @@ class VAE(ConstructorArguments, keras.Model):
 
     def train_step(self, data):
         """Keras's own step; with partial XLA, the optimizer update (and narrow convolutions) run
-        as XLA functions. Under bfloat16, bias gradients are summed in 32 bits
+        as XLA functions, or Adam's update as TensorFlow's fused kernel (see `compile`).
+        Under bfloat16, bias gradients are summed in 32 bits
         (`keras_rt.ops.bias_gradient`: TensorFlow's CPU kernel sums them in bfloat16)."""
         if not self._partial_jit() or self.optimizer is None:
             with float32_bias_gradients():
                 return super().train_step(data)
+        optimizer_update = (
+            fused_adam_update(self.optimizer)
+            if getattr(self, "_optimizer_update", "xla") == "fused"
+            else xla_optimizer_update(self.optimizer, self.trainable_weights)
+        )
         with (
             float32_bias_gradients(),
-            xla_optimizer_update(self.optimizer, self.trainable_weights),
+            optimizer_update,
             xla_convolutions(
                 getattr(self, "_xla_convolutions", []),
                 implementation=getattr(self, "_narrow_conv_implementation", "xla"),
@@ -287,6 +304,31 @@ class VAE(ConstructorArguments, keras.Model):
         from keras_rt.performance.probe import load_or_probe
 
         return narrow_conv_implementation(load_or_probe(), layers[0].compute_dtype)
+
+    def _optimizer_update_implementation(self) -> str:
+        """How partial XLA computes the optimizer update: with "auto", for an Adam or AdamW
+        optimizer, "fused" (TensorFlow's fused Adam kernel) unless the probe measured XLA at
+        least 1.25x faster; else "xla"."""
+        if (
+            not self._partial_jit()
+            or getattr(self, "partial_jit_compile", "auto") != "auto"
+            or not supports_fused_adam(self.optimizer)
+        ):
+            return "xla"
+        from keras_rt.performance.plan import optimizer_update_implementation
+        from keras_rt.performance.probe import load_or_probe
+
+        return optimizer_update_implementation(load_or_probe())
+
+    def _likelihood_prefers_xla(self) -> bool:
+        """Whether partial XLA compiles the likelihood: with True always, with "auto" where the
+        probe measured it enough faster (`keras_rt.performance.plan.likelihood_prefers_xla`)."""
+        if not self._partial_jit() or getattr(self, "partial_jit_compile", "auto") is True:
+            return True
+        from keras_rt.performance.plan import likelihood_prefers_xla
+        from keras_rt.performance.probe import load_or_probe
+
+        return likelihood_prefers_xla(load_or_probe())
 
     def compile_from_config(self, config):
         """Re-compiles a loaded model (the optimizer and its state come back)."""

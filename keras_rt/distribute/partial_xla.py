@@ -23,6 +23,11 @@ measured it faster, as one matrix product and shifted sums
 (`keras_rt.ops.conv_matmul`; in float32 there 12 ms instead of XLA's
 convolution's 26 ms and the kernels' 52 ms for that layer's step at batch
 128).
+Where the machine's probe did not measure XLA at least 1.25x faster for
+them, an Adam update runs as TensorFlow's fused Adam kernel instead
+(`keras_rt.distribute.fused_adam`) and the likelihood on TensorFlow's ops
+(`keras_rt.performance.plan.optimizer_update_implementation`,
+`likelihood_prefers_xla`).
 Measured on 2 CPU cores (AMX), MLP VAE at batch 128 (14 variables): the Adam
 update as one XLA function saved 0.85 ms of a 7.4 ms bfloat16 step (1 ms in
 float32), and the XLA likelihood about 5% of the epoch time on top; for the

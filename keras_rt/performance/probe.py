@@ -22,8 +22,16 @@ float32 and bfloat16 (and float16 on GPUs), plus the matrix-multiply peak
 per dtype (the roofline of `benchmarks/zoo.py`): the faster of a 1024^3 and a
 2048^3 product (`PEAK_SIZES`; on an AMD EPYC with 512-bit FMA units a 1024^3
 float32 product ran at 200-400 GFLOP/s from one timing to the next, 2048^3
-steadily at 450). All of a kind's timings, every dtype and implementation,
-are interleaved and the fastest of three repeats is kept. The first call of
+steadily at 450). Partial XLA's optimizer update is timed too
+(`optimizer_update_ms`): Keras's Adam over `OPTIMIZER_SHAPES` (1.23
+million float32 weights) as one XLA function (`xla`) and as TensorFlow's
+fused Adam kernel (`fused`, `keras_rt.distribute.fused_adam`), and the
+likelihood partial XLA compiles (`likelihood_ms`): a Bernoulli
+log-likelihood of `PROBE_BATCH` 28 x 28 images and its gradient, with
+TensorFlow's ops (`native`) and XLA-compiled (`xla`). All of a kind's timings, every dtype and implementation,
+are interleaved and the fastest of three repeats is kept (for the optimizer
+update and the likelihood, which take about a millisecond, the median call
+of twelve interleaved rounds). The first call of
 each float32 XLA step, less a steady call, is its compile time
 (`xla_compile_s`): the plan weighs it against what whole-step XLA saves over
 a run's length. It takes 6-15 s on 2 CPU cores, once per machine kind
@@ -45,8 +53,8 @@ from keras_rt.performance.json_cache import read_json, write_json
 from keras_rt.performance.machine import MachineFacts, detect_machine
 
 # 3: batch 128 (was 32), XLA compile times, narrow_conv's matmul_xla; 4: PEAK_SIZES, dtypes interleaved;
-# 5: narrow_conv's matmul_filter_gradient
-PROBE_VERSION = 5
+# 5: narrow_conv's matmul_filter_gradient; 6: optimizer_update_ms, likelihood_ms
+PROBE_VERSION = 6
 PEAK_SIZES = (1024, 2048)
 KINDS = ("dense", "conv", "transposed_conv", "narrow_conv")
 PROBE_BATCH = 128
@@ -60,6 +68,19 @@ PROBE_MACS = {
 IMPLEMENTATIONS = ("native", "xla")
 # Partial XLA can compute narrow convolutions as a matrix product (`keras_rt.ops.conv_matmul`).
 EXTRA_IMPLEMENTATIONS = {"narrow_conv": ("matmul_xla", "matmul_filter_gradient")}
+# The weights whose Adam update the probe times (1.23 million, in a model's mix of sizes).
+OPTIMIZER_SHAPES = (
+    (1024, 768),
+    (768,),
+    (768, 512),
+    (512,),
+    (512, 16),
+    (16,),
+    (3, 3, 64, 64),
+    (64,),
+)
+OPTIMIZER_IMPLEMENTATIONS = ("xla", "fused")
+LIKELIHOOD_IMPLEMENTATIONS = ("native", "xla")
 _MEMO: dict[str, dict] = {}
 
 
@@ -127,6 +148,54 @@ def _matmul(dtype: str, size: int) -> tuple[Callable, tuple]:
     return tf.function(lambda a: tf.matmul(a, a)), (a,)
 
 
+def _optimizer_update(impl: str) -> tuple[Callable, tuple]:
+    """Keras's Adam updating `OPTIMIZER_SHAPES` weights, computed by `impl`, and its arguments."""
+    import keras
+    import tensorflow as tf
+
+    from keras_rt.distribute.fused_adam import fused_adam_update
+
+    rng = tf.random.Generator.from_seed(1)
+    weights = [
+        keras.Variable(rng.normal(shape) * 0.1, dtype="float32") for shape in OPTIMIZER_SHAPES
+    ]
+    grads = [rng.normal(shape) * 0.01 for shape in OPTIMIZER_SHAPES]
+    optimizer = keras.optimizers.Adam(1e-3)
+    optimizer.build(weights)
+
+    def update(grads):
+        if impl == "fused":
+            with fused_adam_update(optimizer):
+                optimizer.apply(grads, weights)
+        else:
+            optimizer.apply(grads, weights)
+        return tf.identity(optimizer.iterations.value)
+
+    return tf.function(update, jit_compile=impl == "xla"), (grads,)
+
+
+def _likelihood_step(impl: str) -> tuple[Callable, tuple]:
+    """The zoo's Bernoulli log-likelihood of `PROBE_BATCH` images and its gradient."""
+    import tensorflow as tf
+
+    from keras_rt.likelihoods import get_likelihood
+
+    log_prob = get_likelihood("bernoulli").log_prob
+    if impl == "xla":
+        log_prob = tf.function(log_prob, jit_compile=True)
+    rng = tf.random.Generator.from_seed(2)
+    x = tf.cast(rng.uniform((PROBE_BATCH, 28, 28, 1)) < 0.5, "float32")
+    logits = rng.normal((PROBE_BATCH, 28, 28, 1))
+
+    def step(x, logits):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            loss = -tf.reduce_mean(log_prob(x, logits))
+        return tape.gradient(loss, logits)
+
+    return tf.function(step), (x, logits)
+
+
 def _first_call_s(fn: Callable, args: tuple) -> float:
     """Seconds of the first call (tracing, compiling and one run), the result fetched."""
     start = time.perf_counter()
@@ -172,7 +241,9 @@ def measure(facts: MachineFacts, *, repeats: int = 3, budget_s: float = 0.05) ->
         budget_s: seconds per timed repeat.
 
     Returns:
-        `{"step_ms": {kind: {dtype: {"native": ms, "xla": ms, ...}}}, "matmul_gflops":
+        `{"step_ms": {kind: {dtype: {"native": ms, "xla": ms, ...}}},
+        "optimizer_update_ms": {"xla": ms, "fused": ms}, "likelihood_ms":
+        {"native": ms, "xla": ms}, "matmul_gflops":
         {dtype: GFLOP/s}, "xla_compile_s": {kind: seconds (float32)},
         "probe_batch", "probe_macs", "seconds": probe time}`; a combination
         that fails to run (a dtype a device lacks) is left out.
@@ -235,12 +306,50 @@ def _measure(facts: MachineFacts, repeats: int, budget_s: float) -> dict[str, An
             compile_s[kind] = round(max(0.0, xla_s), 3)
     return {
         "step_ms": step_ms,
+        "optimizer_update_ms": _time_interleaved(
+            _optimizer_update, OPTIMIZER_IMPLEMENTATIONS, repeats, budget_s
+        ),
+        "likelihood_ms": _time_interleaved(
+            _likelihood_step, LIKELIHOOD_IMPLEMENTATIONS, repeats, budget_s
+        ),
         "matmul_gflops": matmul,
         "xla_compile_s": compile_s,
         "probe_batch": PROBE_BATCH,
         "probe_macs": PROBE_MACS,
         "seconds": round(time.perf_counter() - start, 1),
     }
+
+
+def _time_interleaved(build: Callable, impls: tuple, repeats: int, budget_s: float) -> dict:
+    """`{impl: ms}` of `build(impl)`: the median call over `4 * repeats` interleaved rounds of
+    calls for about `budget_s / 4` each (these pieces take about a millisecond, and on a
+    shared machine one slow spell moved a fastest-of-three mean by 30%); an implementation
+    that fails to run here is left out."""
+    import statistics
+
+    built = {}
+    for impl in impls:
+        try:
+            fn, args = build(impl)
+            _first_call_s(fn, args)
+        except Exception:  # noqa: BLE001 - e.g. no XLA here
+            continue
+        built[impl] = (fn, args)
+    calls: dict[str, list[float]] = {impl: [] for impl in built}
+    for _ in range(4 * repeats):
+        for impl, (fn, args) in built.items():
+            if impl not in calls:
+                continue
+            start, timed = time.perf_counter(), 0
+            try:
+                while True:
+                    calls[impl].append(_time_ms(fn, args, 0.0))  # one call
+                    timed += 1
+                    if time.perf_counter() - start >= budget_s / 4 or timed >= 100:
+                        break
+            except Exception:  # noqa: BLE001 - left out, as above
+                del calls[impl]
+    return {impl: round(statistics.median(ms), 3) for impl, ms in calls.items()}
 
 
 def load_or_probe(
@@ -259,7 +368,8 @@ def load_or_probe(
 
     Returns:
         `{"version", "machine": MachineFacts.to_dict(), "step_ms",
-        "matmul_gflops", "seconds", "cache": path or None}`.
+        "optimizer_update_ms", "likelihood_ms", "matmul_gflops", "seconds",
+        "cache": path or None}` (see `measure`).
 
     Example:
 
@@ -314,6 +424,9 @@ __all__ = [
     "EXTRA_IMPLEMENTATIONS",
     "IMPLEMENTATIONS",
     "KINDS",
+    "LIKELIHOOD_IMPLEMENTATIONS",
+    "OPTIMIZER_IMPLEMENTATIONS",
+    "OPTIMIZER_SHAPES",
     "PROBE_BATCH",
     "PROBE_MACS",
     "cache_dir",

@@ -49,7 +49,7 @@ from keras_rt.performance.plan import (
     allowed_options,
     plan_training,
 )
-from keras_rt.performance.probe import cache_dir
+from keras_rt.performance.probe import PROBE_VERSION, cache_dir
 
 STEP_TIMING_VERSION = 1
 ENVIRONMENT_VARIABLE = "KERAS_RT_STEP_TIMING"
@@ -94,6 +94,8 @@ class StepTimingRequest:
         text = json.dumps(
             {
                 "version": STEP_TIMING_VERSION,
+                # The probe decides how a step's parts are computed: a new one times them anew.
+                "probe_version": PROBE_VERSION,
                 "machine": {k: v for k, v in machine.items() if k != "description"},
                 "versions": [tf.__version__, keras.__version__],
                 "model": self.model,

@@ -102,3 +102,24 @@ def test_convolutional_model_under_mixed_bfloat16(mixed_bfloat16):
     history = model.fit(x, batch_size=16, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert history.history["loss"][1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize(
+    ("timed", "compile_kwargs", "expected"),
+    [
+        ({"native": 0.6, "xla": 0.62}, {}, False),
+        ({"native": 1.0, "xla": 0.5}, {}, True),
+        ({"native": 0.6, "xla": 0.62}, {"partial_jit_compile": True}, True),
+    ],
+)
+def test_the_likelihood_is_compiled_where_the_probe_says(
+    monkeypatch, timed, compile_kwargs, expected
+):
+    from keras_rt.performance import probe as probe_module
+
+    measured = probe_module.load_or_probe(notify=None) | {"likelihood_ms": timed}
+    monkeypatch.setattr(probe_module, "load_or_probe", lambda **_: measured)
+    model = _model(jit_compile=False, **compile_kwargs)
+    assert model._likelihood_xla is expected
+    history = model.fit(_data(), batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

@@ -110,6 +110,10 @@ def test_a_real_probe_measures_every_kind(caplog, capfd):
     assert result["probe_batch"] == probe.PROBE_BATCH
     for way in probe.EXTRA_IMPLEMENTATIONS["narrow_conv"]:
         assert result["step_ms"]["narrow_conv"]["float32"][way] > 0, way
+    assert set(result["optimizer_update_ms"]) == set(probe.OPTIMIZER_IMPLEMENTATIONS)
+    assert all(ms > 0 for ms in result["optimizer_update_ms"].values())
+    assert set(result["likelihood_ms"]) == set(probe.LIKELIHOOD_IMPLEMENTATIONS)
+    assert all(ms > 0 for ms in result["likelihood_ms"].values())
 
 
 def test_the_peak_is_the_fastest_matrix_product_size(monkeypatch):
@@ -118,7 +122,7 @@ def test_the_peak_is_the_fastest_matrix_product_size(monkeypatch):
     gflops_by_size = {1024: 200.0, 2048: 450.0}
 
     def fake_time_ms(fn, args, budget_s):
-        size = args[0].shape[0]
+        size = args[0].shape[0] if hasattr(args[0], "shape") else None  # not the optimizer's
         if size in gflops_by_size:  # a peak product: the ms that give the size's GFLOP/s
             return 2 * size**3 / (gflops_by_size[size] * 1e9) * 1000
         return 1.0
@@ -144,6 +148,10 @@ def test_a_kinds_dtypes_are_timed_in_the_same_repeats_and_a_failing_one_is_left_
 
     monkeypatch.setattr(probe, "_matmul", lambda dtype, size: (("matmul", dtype, size), ()))
     monkeypatch.setattr(probe, "_step", fake_step)
+    monkeypatch.setattr(probe, "_optimizer_update", lambda impl: (("adam", "float32", impl), ()))
+    monkeypatch.setattr(
+        probe, "_likelihood_step", lambda impl: (("likelihood", "float32", impl), ())
+    )
     monkeypatch.setattr(probe, "_first_call_s", lambda fn, args: 0.5)
     monkeypatch.setattr(probe, "_time_ms", fake_time_ms)
     result = probe.measure(machine.detect_machine(), repeats=2, budget_s=0.0)
@@ -155,6 +163,10 @@ def test_a_kinds_dtypes_are_timed_in_the_same_repeats_and_a_failing_one_is_left_
     assert result["xla_compile_s"]["dense"] == 0.499  # the first call less a steady one
     dense = [fn for fn in timed if fn[0] == "dense"]
     assert [fn[1] for fn in dense] == ["float32", "float32", "bfloat16", "bfloat16"] * 2
+    # The optimizer's updates and the likelihoods are interleaved too, 4 rounds per repeat.
+    assert [fn[2] for fn in timed if fn[0] == "adam"] == ["xla", "fused"] * 8
+    assert result["optimizer_update_ms"] == {"xla": 1.0, "fused": 1.0}
+    assert [fn[2] for fn in timed if fn[0] == "likelihood"] == ["native", "xla"] * 8
 
 
 def test_a_conv_model_on_a_new_machine_decides_at_compile_not_while_tracing(fake_machine):

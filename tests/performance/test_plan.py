@@ -7,7 +7,9 @@ import pytest
 from keras_rt.performance.plan import (
     XLA_COMPILE_PER_LAYER,
     estimate_ms,
+    likelihood_prefers_xla,
     narrow_conv_implementation,
+    optimizer_update_implementation,
     plan_training,
     xla_compile_seconds,
 )
@@ -142,11 +144,11 @@ def test_a_short_run_skips_whole_step_xla_that_it_cannot_pay_back():
     assert short.xla_compile_s == pytest.approx(7.8, abs=0.05)
     assert re.search(
         r"save about 1\.\d s over this run's 259,400 examples, against about 7\.8 s",
-        short.reasons[-1],
+        short.reasons[1],
     )
     # Fashion-MNIST's MLP (1.08M multiply-adds) for 50 epochs of 55,000 examples pays back.
     long = plan_training(MLP, AVX2_128, examples=50 * 55_000, layers=8)
-    assert long.jit_compile is True and "whole-step XLA on" in long.reasons[-1]
+    assert long.jit_compile is True and "whole-step XLA on" in long.reasons[1]
     # Without the run's length (a benchmark's steady state): the step estimate alone decides.
     assert plan_training(DIGITS_MLP, AVX2_128).jit_compile is True
     assert plan_training(DIGITS_MLP, AVX2_128).xla_compile_s is None
@@ -196,3 +198,73 @@ def test_narrow_convolutions_take_the_fastest_measured_way(narrow_ms, expected):
     assert plan.estimates_us["float32"] == pytest.approx(
         100_000 * fastest / PROBE_MACS["narrow_conv"] * 1000, rel=1e-3
     )
+
+
+@pytest.mark.parametrize(
+    ("timed", "expected"),
+    [
+        ({"xla": 2.0, "fused": 1.4}, "fused"),
+        ({"xla": 1.2, "fused": 1.4}, "fused"),  # XLA not MIN_GAIN faster: the kernel
+        ({"xla": 1.0, "fused": 1.25}, "xla"),
+        ({"xla": 2.0}, "xla"),  # the kernel unmeasured: as before it was
+        ({"fused": 1.4}, "fused"),  # XLA failed to run here
+        ({"fused": "fast", "xla": 2.0}, "xla"),
+        (None, "xla"),
+    ],
+)
+def test_the_optimizer_update_is_the_kernel_unless_xla_is_clearly_faster(timed, expected):
+    assert optimizer_update_implementation({"optimizer_update_ms": timed}) == expected
+
+
+@pytest.mark.parametrize(
+    ("timed", "expected"),
+    [
+        ({"native": 0.6, "xla": 0.62}, False),
+        ({"native": 0.6, "xla": 0.5}, False),
+        ({"native": 1.0, "xla": 0.8}, True),
+        ({"native": 0.6}, False),  # XLA failed to run here
+        ({"xla": 0.6}, True),  # TensorFlow's ops unmeasured: as before
+        (None, True),
+    ],
+)
+def test_the_likelihood_is_compiled_only_where_xla_is_clearly_faster(timed, expected):
+    assert likelihood_prefers_xla({"likelihood_ms": timed}) is expected
+
+
+def test_the_plan_says_how_adam_and_the_likelihood_run_when_the_step_is_not_compiled():
+    measured = {
+        "optimizer_update_ms": {"xla": 1.0, "fused": 1.1},
+        "likelihood_ms": {"native": 0.6, "xla": 0.62},
+    }
+    plan = plan_training(CONV, AMX | measured)
+    assert plan.jit_compile is False
+    assert plan.reasons[-2:] == (
+        "Adam's update with TensorFlow's fused kernel (measured 1.00 ms under XLA vs 1.10 for "
+        "a million weights: XLA not 1.25x faster)",
+        "likelihood with TensorFlow's ops (measured 0.62 ms under XLA vs 0.60: "
+        "XLA not 1.25x faster)",
+    )
+    xla = plan_training(
+        CONV,
+        AMX
+        | {
+            "optimizer_update_ms": {"xla": 1.0, "fused": 2.0},
+            "likelihood_ms": {"native": 1.0, "xla": 0.5},
+        },
+    )
+    assert xla.reasons[-2:] == (
+        "Adam's update as one XLA function (partial XLA; measured 1.00 ms under XLA vs 2.00 "
+        "for a million weights)",
+        "likelihood XLA-compiled (partial XLA; measured 0.50 ms under XLA vs 1.00)",
+    )
+    unmeasured = plan_training(CONV, AMX).reasons
+    assert "fused kernel unmeasured" in unmeasured[-2] and "unmeasured" in unmeasured[-1]
+    garbled = {"optimizer_update_ms": {"xla": "?", "fused": 1.0}, "likelihood_ms": {"xla": None}}
+    assert plan_training(CONV, AMX | garbled).reasons[-2:] == (
+        "Adam's update with TensorFlow's fused kernel (partial XLA; XLA unmeasured)",
+        "likelihood XLA-compiled (partial XLA; unmeasured)",
+    )
+    # Whole-step XLA holds both itself: nothing to say.
+    whole = plan_training(MLP, AVX2 | measured)
+    assert whole.jit_compile is True
+    assert not any("Adam" in reason or "likelihood" in reason for reason in whole.reasons)
