@@ -28,10 +28,10 @@ million float32 weights) as one XLA function (`xla`) and as TensorFlow's
 fused Adam kernel (`fused`, `keras_rt.distribute.fused_adam`), and the
 likelihood partial XLA compiles (`likelihood_ms`): a Bernoulli
 log-likelihood of `PROBE_BATCH` 28 x 28 images and its gradient, with
-TensorFlow's ops (`native`) and XLA-compiled (`xla`). All of a kind's timings, every dtype and implementation,
-are interleaved and the fastest of three repeats is kept (for the optimizer
-update and the likelihood, which take about a millisecond, the median call
-of twelve interleaved rounds). The first call of
+TensorFlow's ops (`native`) and XLA-compiled (`xla`). All of a kind's
+timings, every dtype and implementation, are interleaved and the fastest of
+three repeats is kept (for the optimizer update and the likelihood, which
+take about a millisecond, the median call of twelve interleaved rounds). The first call of
 each float32 XLA step, less a steady call, is its compile time
 (`xla_compile_s`): the plan weighs it against what whole-step XLA saves over
 a run's length. It takes 6-15 s on 2 CPU cores, once per machine kind

@@ -200,3 +200,20 @@ def test_multiply_adds_of_zoo_networks():
     assert macs["transposed_conv"] == 7 * 7 * 9 * 64 * 64 + 14 * 14 * 9 * 64 * 32
     assert macs["conv"] == 14 * 14 * 9 * 1 * 32 + 7 * 7 * 9 * 32 * 64
     assert flops.op_kind(keras.layers.ReLU()) is None
+
+
+def test_a_small_piece_that_fails_while_timed_is_left_out(monkeypatch):
+    """The optimizer's and the likelihood's timings: an implementation that fails after its
+    first call is dropped, the others are kept, and the probe goes on."""
+
+    def fake_time_ms(fn, args, budget_s):
+        if fn == "broken":
+            raise RuntimeError("kernel gone")
+        return {"good": 1.0, "slow": 3.0}[fn]
+
+    monkeypatch.setattr(probe, "_first_call_s", lambda fn, args: 0.0)
+    monkeypatch.setattr(probe, "_time_ms", fake_time_ms)
+    result = probe._time_interleaved(
+        lambda impl: (impl, ()), ("good", "broken", "slow"), repeats=2, budget_s=0.0
+    )
+    assert result == {"good": 1.0, "slow": 3.0}
