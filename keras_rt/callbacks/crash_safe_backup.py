@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import keras
 
+from keras_rt.callbacks.keras_saving_cache import install_saving_skipset_cache
+
 STATE_FILE = "state.json"
 WEIGHTS_FILE = "state.weights.h5"
 _EPOCH_DIR = re.compile(r"^epoch-(\d+)$")
@@ -72,6 +74,7 @@ class CrashSafeBackup(keras.callbacks.Callback):
             raise ValueError(f"`backup_dir` must be a folder path. Received: {backup_dir!r}")
         if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
             raise ValueError(f"`keep` must be an integer >= 1. Received: keep={keep!r}")
+        install_saving_skipset_cache()  # each backup saves the weights: let Keras cache its walk
         self.backup_dir = backup_dir
         self.keep = keep
         self.notice = notice
