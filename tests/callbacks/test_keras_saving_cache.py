@@ -48,6 +48,16 @@ def test_install_is_idempotent():
     assert saving_lib.get_attr_skipset is wrapped
 
 
+def test_a_keras_without_the_function_is_left_alone(monkeypatch):
+    import keras_rt.callbacks.keras_saving_cache as module
+
+    monkeypatch.setattr(module, "_INSTALLED", False)
+    monkeypatch.delattr(saving_lib, "get_attr_skipset")
+    module.install_saving_skipset_cache()  # no error: nothing to fix
+    assert not hasattr(saving_lib, "get_attr_skipset")
+    CrashSafeBackup("unused")  # and the callback is still made
+
+
 def test_backups_save_and_load_the_same_weights_with_the_cache(tmp_path, monkeypatch):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
